@@ -1,0 +1,203 @@
+"""Checks for the exercise cells of every chapter.
+
+A check takes the student's function, runs it on inputs it makes itself, and
+compares the result with a reference.  It never raises: it returns a
+:class:`CheckResult` whose text is a pass, a specific hint for a known
+mistake, the student's value beside the expected one, or "not attempted yet"
+while the function still raises ``NotImplementedError``.  The notebook shows
+that text, and keeps running top to bottom whatever the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .metrics import roc_auc, standardize
+
+__all__ = [
+    "CheckResult",
+    "check_reconstruction_error",
+    "check_roc_auc",
+    "check_standardize",
+]
+
+PASS, FAIL, NOT_ATTEMPTED = "pass", "fail", "not attempted"
+_ICONS = {PASS: "✅", FAIL: "❌", NOT_ATTEMPTED: "✏️"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of an exercise check: ``status`` and a ``message`` for the student."""
+
+    exercise: str
+    status: str
+    message: str
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASS
+
+    def __repr__(self) -> str:  # what the notebook shows
+        return f"{_ICONS[self.status]} {self.exercise}: {self.message}"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer and the hint that a student who made it needs."""
+
+    wrong: Callable
+    hint: str
+
+
+def _close(a, b, rtol: float = 1e-4, atol: float = 1e-4) -> bool:
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+        return a.shape == b.shape and torch.allclose(a, b, rtol=rtol, atol=atol)
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_close(x, y, rtol, atol) for x, y in zip(a, b))
+    try:
+        return abs(float(a) - float(b)) <= atol + rtol * abs(float(b))
+    except (TypeError, ValueError):
+        return False
+
+
+def _show(value) -> str:
+    if isinstance(value, Tensor):
+        flat = value.detach().flatten()[:4].tolist()
+        more = ", ..." if value.numel() > 4 else ""
+        return f"tensor of shape {list(value.shape)}: [{', '.join(f'{v:.4g}' for v in flat)}{more}]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return repr(value)
+
+
+def _check(
+    exercise: str,
+    answer: Callable,
+    reference: Callable,
+    cases: Sequence[tuple],
+    mistakes: Sequence[Mistake] = (),
+) -> CheckResult:
+    """Run ``answer`` on each case; compare with ``reference``, then with ``mistakes``."""
+    if not callable(answer):
+        return CheckResult(exercise, FAIL, f"pass your function itself, not {type(answer).__name__}.")
+    for args in cases:
+        try:
+            got = answer(*args)
+        except NotImplementedError:
+            return CheckResult(exercise, NOT_ATTEMPTED, "not attempted yet: replace the `raise NotImplementedError` with your code.")
+        except Exception as err:  # the student's bug; report it, never raise it
+            return CheckResult(exercise, FAIL, f"your function raised {type(err).__name__}: {err}")
+        expected = reference(*args)
+        if _close(got, expected):
+            continue
+        for mistake in mistakes:
+            if _close(got, mistake.wrong(*args)):
+                return CheckResult(exercise, FAIL, mistake.hint)
+        return CheckResult(exercise, FAIL, f"expected {_show(expected)}, got {_show(got)}.")
+    return CheckResult(exercise, PASS, "passed. Well done!")
+
+
+# -- Chapter 1: Autoencoders ------------------------------------------------
+
+
+def _reconstruction_cases() -> list[tuple[Tensor, Tensor]]:
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(5, 784, generator=g)
+    x_binary = (torch.rand(3, 784, generator=g) > 0.7).float()
+    return [
+        (x, torch.randn(5, 784, generator=g) * 3),
+        (x_binary, torch.randn(3, 784, generator=g) * 8),  # large logits: log(0) traps
+    ]
+
+
+def check_reconstruction_error(answer: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
+    """Exercise: ``reconstruction_error(x, logits) -> [B]``, BCE in nats per image."""
+
+    def reference(x, logits):
+        return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
+
+    mistakes = [
+        Mistake(lambda x, l: reference(x, l) / 784,
+                "you averaged over the 784 pixels. Sum them: the error is in nats per *image*."),
+        Mistake(lambda x, l: reference(x, l).mean(),
+                "you returned one number for the whole batch. Return one error per image, shape [B]."),
+        Mistake(lambda x, l: reference(x, l).sum(),
+                "you summed over the batch too. Return one error per image, shape [B]."),
+        Mistake(lambda x, l: -reference(x, l),
+                "the sign is flipped: an error is a negative log-likelihood, never below zero."),
+        Mistake(lambda x, l: ((torch.sigmoid(l) - x) ** 2).sum(1),
+                "that is the squared error. The decoder models each pixel as a Bernoulli "
+                "probability: use binary cross-entropy."),
+        Mistake(lambda x, l: F.binary_cross_entropy(l.clamp(0, 1), x, reduction="none").sum(1),
+                "the decoder returns logits, not probabilities: apply a sigmoid first, or better, "
+                "use F.binary_cross_entropy_with_logits."),
+    ]
+    return _check("reconstruction_error", answer, reference, _reconstruction_cases(), mistakes)
+
+
+def _auc_cases() -> list[tuple[Tensor, Tensor]]:
+    g = torch.Generator().manual_seed(2)
+    normal = torch.randn(200, generator=g) + 100
+    anomalous = torch.randn(150, generator=g) * 2 + 102
+    tied_normal = torch.tensor([1.0, 2.0, 2.0, 3.0, 5.0])
+    tied_anomalous = torch.tensor([2.0, 3.0, 4.0, 5.0])
+    return [(normal, anomalous), (tied_normal, tied_anomalous)]
+
+
+def check_roc_auc(answer: Callable[[Tensor, Tensor], float]) -> CheckResult:
+    """Exercise: ``roc_auc(errors_normal, errors_anomalous) -> float``."""
+
+    def pairwise(normal, anomalous, tie):
+        diff = anomalous[:, None] - normal[None, :]
+        return ((diff > 0).double() + tie * (diff == 0).double()).mean().item()
+
+    mistakes = [
+        Mistake(lambda n, a: 1 - roc_auc(n, a),
+                "you computed the chance that a *normal* image scores higher. An anomaly should "
+                "have the larger error: count pairs where the anomalous score is above the normal one."),
+        Mistake(lambda n, a: pairwise(n, a, 0.0),
+                "close: ties count as one half, so that a useless score gets exactly 0.5."),
+        Mistake(lambda n, a: pairwise(n, a, 1.0),
+                "close: a tie is not a win. Count ties as one half."),
+    ]
+    return _check("roc_auc", answer, lambda n, a: roc_auc(n, a), _auc_cases(), mistakes)
+
+
+def _standardize_cases() -> list[tuple[Tensor, Tensor]]:
+    g = torch.Generator().manual_seed(3)
+    train = torch.randn(50, 4, generator=g) * torch.tensor([1.0, 5.0, 0.1, 2.0]) + 3
+    test = torch.randn(20, 4, generator=g) * 2 - 1
+    return [(train, test)]
+
+
+def check_standardize(answer: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]) -> CheckResult:
+    """Exercise: ``standardize(train, test) -> (train_scaled, test_scaled)`` per feature."""
+
+    def own_stats(train, test):
+        return standardize(train, train)[0], standardize(test, test)[0]
+
+    def global_stats(train, test):
+        mean, std = train.mean(), train.std()
+        return (train - mean) / std, (test - mean) / std
+
+    mistakes = [
+        Mistake(own_stats,
+                "you scaled the test set with its own mean and std. A model in use never sees "
+                "the test set's statistics: scale both sets with the *training* mean and std."),
+        Mistake(global_stats,
+                "you used one mean and one std for all features. Compute them per feature "
+                "(per column): train.mean(dim=0), train.std(dim=0)."),
+        Mistake(lambda train, test: (train - train.mean(0), test - train.mean(0)),
+                "you centred the features but did not divide by the standard deviation."),
+    ]
+    return _check("standardize", answer, standardize, _standardize_cases(), mistakes)

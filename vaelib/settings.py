@@ -1,0 +1,117 @@
+"""Run-wide settings: fast mode, the compute device, and seeding.
+
+Every chapter asks this module, in one call, for the settings that cost time
+(epochs, how many images to train on, how many samples to draw).  With the
+environment variable ``VAELIB_FAST=1`` (set by ``make test`` and CI) they
+shrink so that each chapter runs in seconds; without it they are the full
+settings a reader of the online book sees.  Notebooks never read environment
+variables themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+__all__ = ["Budget", "budget", "device", "fast_mode", "seed_everything"]
+
+_TRUE = {"1", "true", "yes", "on"}
+
+# The caps fast mode applies.  Small enough that a chapter runs in seconds on
+# two CPU cores, large enough that every experiment still has data to show.
+FAST_EPOCHS = 1
+FAST_TRAIN_SIZE = 2_000
+FAST_TEST_SIZE = 1_000
+FAST_SAMPLES = 16
+
+
+def fast_mode() -> bool:
+    """True when ``VAELIB_FAST`` is set to 1/true/yes/on."""
+    return os.environ.get("VAELIB_FAST", "").strip().lower() in _TRUE
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much work a chapter does: the settings that cost time.
+
+    ``train_size`` and ``test_size`` of ``None`` mean the whole split.
+    """
+
+    epochs: int
+    train_size: int | None
+    test_size: int | None
+    n_samples: int
+    fast: bool
+
+    def describe(self) -> str:
+        size = lambda n: "all" if n is None else f"{n:,}"  # noqa: E731
+        mode = "fast mode (VAELIB_FAST=1)" if self.fast else "full settings"
+        return (
+            f"{mode}: {self.epochs} epoch(s), {size(self.train_size)} training "
+            f"images, {size(self.test_size)} test images, {self.n_samples} samples"
+        )
+
+
+def budget(
+    epochs: int = 10,
+    train_size: int | None = None,
+    test_size: int | None = None,
+    n_samples: int = 1_000,
+) -> Budget:
+    """The chapter's costly settings, shrunk in fast mode.
+
+    Pass the full settings; in fast mode each is capped (one epoch, a few
+    thousand images, a few samples), so every notebook runs in seconds.
+
+    >>> budget(epochs=10).epochs  # doctest: +SKIP
+    10
+    """
+    for name, value in [("epochs", epochs), ("n_samples", n_samples)]:
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    for name, value in [("train_size", train_size), ("test_size", test_size)]:
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be None or a positive integer, got {value!r}")
+    if not fast_mode():
+        return Budget(epochs, train_size, test_size, n_samples, fast=False)
+
+    def cap(value: int | None, limit: int) -> int:
+        return limit if value is None else min(value, limit)
+
+    return Budget(
+        epochs=min(epochs, FAST_EPOCHS),
+        train_size=cap(train_size, FAST_TRAIN_SIZE),
+        test_size=cap(test_size, FAST_TEST_SIZE),
+        n_samples=min(n_samples, FAST_SAMPLES),
+        fast=True,
+    )
+
+
+def device(prefer: str | None = None) -> torch.device:
+    """The device to compute on: ``prefer`` or ``$VAELIB_DEVICE`` if given,
+    else CUDA, else Apple's MPS, else the CPU."""
+    name = prefer or os.environ.get("VAELIB_DEVICE")
+    if name:
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python, NumPy and PyTorch; return a CPU generator seeded the same.
+
+    With a fixed seed, a notebook run twice on one machine gives the same
+    numbers and figures.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds CUDA and MPS
+    return torch.Generator().manual_seed(seed)
