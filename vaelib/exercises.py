@@ -86,6 +86,7 @@ def _check(
     reference: Callable,
     cases: Sequence[tuple],
     mistakes: Sequence[Mistake] = (),
+    non_finite_hint: str | None = None,
 ) -> CheckResult:
     """Run ``answer`` on each case; compare with ``reference``, then with ``mistakes``."""
     if not callable(answer):
@@ -98,6 +99,8 @@ def _check(
         except Exception as err:  # the student's bug; report it, never raise it
             return CheckResult(exercise, FAIL, f"your function raised {type(err).__name__}: {err}")
         expected = reference(*args)
+        if non_finite_hint and isinstance(got, Tensor) and not torch.isfinite(got).all():
+            return CheckResult(exercise, FAIL, non_finite_hint)
         if _close(got, expected):
             continue
         for mistake in mistakes:
@@ -129,6 +132,9 @@ def check_reconstruction_error(answer: Callable[[Tensor, Tensor], Tensor]) -> Ch
     mistakes = [
         Mistake(lambda x, l: reference(x, l) / 784,
                 "you averaged over the 784 pixels. Sum them: the error is in nats per *image*."),
+        Mistake(lambda x, l: reference(x, l).mean() / 784,
+                "you averaged over everything, pixels and images (the default reduction='mean'). "
+                "Use reduction='none', sum over the pixels, and return one number per image, shape [B]."),
         Mistake(lambda x, l: reference(x, l).mean(),
                 "you returned one number for the whole batch. Return one error per image, shape [B]."),
         Mistake(lambda x, l: reference(x, l).sum(),
@@ -142,7 +148,12 @@ def check_reconstruction_error(answer: Callable[[Tensor, Tensor], Tensor]) -> Ch
                 "the decoder returns logits, not probabilities: apply a sigmoid first, or better, "
                 "use F.binary_cross_entropy_with_logits."),
     ]
-    return _check("reconstruction_error", answer, reference, _reconstruction_cases(), mistakes)
+    log_zero = (
+        "your result contains inf or NaN: where sigmoid(logits) rounds to exactly 0 or 1, "
+        "its log is -inf. Compute the loss from the logits with "
+        "F.binary_cross_entropy_with_logits, which never takes log(0)."
+    )
+    return _check("reconstruction_error", answer, reference, _reconstruction_cases(), mistakes, log_zero)
 
 
 def _auc_cases() -> list[tuple[Tensor, Tensor]]:

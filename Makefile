@@ -1,0 +1,31 @@
+# The two commands of the README:
+#   make book   build the book at full settings into _build/html
+#   make test   unit tests, every notebook (fast mode), the book build with -W
+#               (fast mode) and the browser check
+# Both create .venv with the pinned dependencies on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: book test unit clean
+
+$(STAMP): requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --all
+	@echo "The book is in _build/html/index.html"
+
+test: $(STAMP)
+	VAELIB_FAST=1 $(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider
+
+unit: $(STAMP)
+	VAELIB_FAST=1 $(BIN)/python -m pytest tests -m "not browser and not slow"
+
+clean:
+	rm -rf _build
