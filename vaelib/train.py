@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .data import batches
 from .models import MODELS
@@ -87,6 +87,45 @@ class _Mean:
 
     def result(self) -> dict[str, float]:
         return {name: total / self.count for name, total in self.sums.items()}
+
+
+class _NotebookLine:
+    """A file for tqdm that shows the bar as one text output of a notebook cell.
+
+    tqdm's widget bar (``tqdm.auto`` in a notebook) is live only while a
+    kernel runs: a saved notebook, and so the rendered book, keeps its first
+    state, "0%".  Updating one display output instead keeps the *last* state,
+    live in Jupyter and Colab and final on the page.
+    """
+
+    def __init__(self) -> None:
+        from IPython.display import display
+
+        self._handle = display({"text/plain": ""}, raw=True, display_id=True)
+
+    def write(self, text: str) -> None:
+        line = text.strip("\r\n").rstrip()
+        if line:
+            self._handle.update({"text/plain": line}, raw=True)
+
+    def flush(self) -> None:
+        pass
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _progress_bar(total: int, enabled: bool) -> tqdm:
+    """A progress bar for the terminal (stderr) or for a notebook cell."""
+    if enabled and _in_notebook():
+        return tqdm(total=total, unit="batch", file=_NotebookLine(), ncols=110, mininterval=0.5)
+    return tqdm(total=total, unit="batch", disable=not enabled)
 
 
 @torch.no_grad()
@@ -155,7 +194,7 @@ def fit(
         torch.manual_seed(seed)  # the binarization noise
     history = History()
     steps_per_epoch = math.ceil(len(train_x) / batch_size)
-    bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, unit="batch", leave=True)
+    bar = _progress_bar(epochs * steps_per_epoch, progress)
     try:
         for epoch in range(epochs):
             bar.set_description(f"epoch {epoch + 1}/{epochs}")

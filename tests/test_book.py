@@ -1,0 +1,169 @@
+"""The book as a reader gets it: built with warnings as errors, then opened
+page by page in a real headless browser (Debian's chromium).
+
+On a machine without chromium the browser checks skip and say so; under CI
+(``CI=true``) a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+from test_repo import toc_files
+
+BUILD = REPO / "_build" / "fast"  # fast mode; `make book` writes _build/html
+HTML = BUILD / "_build" / "html"
+SCREENSHOTS = REPO / "_build" / "screenshots"
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+    "--disable-background-networking", "--disable-component-update",
+]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    """Build the whole book in fast mode with warnings as errors."""
+    env = {**os.environ, "VAELIB_FAST": "1"}
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    command = [str(jupyter_book), "build", str(REPO), "--path-output", str(BUILD), "-W", "--keep-going", "--all"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)
+    BUILD.mkdir(parents=True, exist_ok=True)
+    (BUILD / "build.log").write_text(result.stdout + result.stderr)
+    assert result.returncode == 0, f"the book build failed:\n{(result.stdout + result.stderr)[-6000:]}"
+    return HTML
+
+
+def test_the_book_builds_with_warnings_as_errors(built_book):
+    pages = {p.relative_to(built_book).with_suffix("").as_posix() for p in built_book.rglob("*.html")}
+    for entry in toc_files():
+        assert entry in pages, f"{entry} was not built"
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    if path is None:
+        message = "no chromium on this machine: install Debian's `chromium` to run the browser checks"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (under CI this is a failure, not a skip)")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def server(built_book):
+    """Serve the built HTML on localhost, as a reader's browser would get it."""
+    handler = functools.partial(_QuietHandler, directory=str(built_book))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def open_page(browser, url: str):
+    """Load a page; return it with the console errors and failed requests it caused."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"uncaught error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} ({r.failure})"))
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.ok, f"{url}: HTTP {response.status if response else 'no response'}"
+    page.wait_for_function("() => !window.MathJax || (window.MathJax.startup && window.MathJax.startup.promise)")
+    page.evaluate("() => window.MathJax ? window.MathJax.startup.promise : null")
+    page.wait_for_load_state("networkidle")
+    return page, problems
+
+
+PAGES = toc_files()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("entry", PAGES)
+def test_page_loads_with_images_math_and_no_errors(browser, server, entry):
+    page, problems = open_page(browser, f"{server}/{entry}.html")
+    try:
+        broken = page.evaluate(
+            "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+        )
+        assert broken == [], f"images that did not load: {broken}"
+        math = page.evaluate(
+            """() => ({
+                source: document.querySelectorAll('.math').length,
+                typeset: document.querySelectorAll('mjx-container').length,
+                errors: document.querySelectorAll('mjx-merror').length,
+            })"""
+        )
+        assert math["errors"] == 0, "MathJax reported errors"
+        assert math["typeset"] >= math["source"] > 0, f"math not typeset: {math}"
+        assert problems == [], "\n".join(problems)
+    finally:
+        page.close()
+
+
+def colab_url(entry: str) -> str:
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    repo = config["repository"]["url"].removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{repo}/blob/{config['repository']['branch']}/{entry}.ipynb"
+
+
+CHAPTERS = [e for e in PAGES if (REPO / f"{e}.ipynb").exists()]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("entry", CHAPTERS)
+def test_each_chapter_opens_its_own_notebook_in_colab(browser, server, entry):
+    page, _ = open_page(browser, f"{server}/{entry}.html")
+    try:
+        links = page.evaluate(
+            "() => [...document.querySelectorAll('a[href*=\"colab.research.google.com\"]')].map(a => a.href)"
+        )
+        assert links == [colab_url(entry)], f"Colab links on {entry}: {links}"
+        if entry == CHAPTERS[0]:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"{Path(entry).name}.png"), full_page=True)
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_exercise_solutions_are_hidden_behind_a_toggle(browser, server):
+    page, _ = open_page(browser, f"{server}/{CHAPTERS[0]}.html")
+    try:
+        hidden = page.evaluate(
+            """() => [...document.querySelectorAll('.cell.tag_hide-input')].map(cell => {
+                const details = cell.querySelector('details');
+                return details !== null && !details.open;
+            })"""
+        )
+        assert len(hidden) >= 3 and all(hidden), f"solution cells hidden: {hidden}"
+    finally:
+        page.close()
