@@ -1,0 +1,36 @@
+"""Small fixes to the HTML that Jupyter Book 1 writes, so pages load cleanly.
+
+Sphinx 7.4 registers an inline script added by an extension twice when the
+extension adds it after the builder starts: once with ``filename=None`` and
+once with ``filename=''``, which compare unequal.  For sphinx-thebe's script
+that declares ``const THEBE_JS_URL`` twice: an uncaught SyntaxError on every
+page.  This extension keeps each script once.
+"""
+
+from __future__ import annotations
+
+
+def _script_key(script) -> tuple:
+    filename = getattr(script, "filename", script) or ""
+    attributes = getattr(script, "attributes", {})
+    return str(filename), tuple(sorted(attributes.items()))
+
+
+def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Drop the scripts of a page that repeat an earlier one."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen: set[tuple] = set()
+    unique = []
+    for script in scripts:
+        key = _script_key(script)
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
+def setup(app):
+    app.connect("html-page-context", dedupe_scripts, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
