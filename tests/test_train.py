@@ -163,3 +163,21 @@ def test_only_vaelib_models_are_checkpointed(tmp_path):
     with pytest.raises(TypeError):
         train.save_checkpoint(torch.nn.Linear(2, 2), tmp_path / "x.pt")
     assert not list(tmp_path.iterdir())
+
+
+def test_in_a_notebook_the_bar_keeps_its_final_state_in_one_output(monkeypatch, blobs):
+    """The saved notebook, and so the rendered book, shows the finished bar."""
+    import IPython.display
+
+    updates = []
+
+    class Handle:
+        def update(self, obj, raw=False):
+            updates.append(obj["text/plain"])
+
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: Handle())
+    monkeypatch.setattr(train, "_in_notebook", lambda: True)
+    train.fit(tiny_model(), losses.autoencoder_loss, blobs[0], blobs[1], epochs=2, batch_size=60, device="cpu")
+    final = updates[-1]
+    assert final.startswith("epoch 2/2: 100%") and "8/8" in final and "test=" in final
+    assert "\r" not in final and "█" in final

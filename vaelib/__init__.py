@@ -8,12 +8,13 @@ One module per concept; chapters import what they teach:
 - ``losses``: reconstruction losses in nats per image
 - ``train``: ``fit`` for every model, ``evaluate``, checkpoints
 - ``metrics``: reconstruction errors, ROC AUC, linear probes
+- ``latent``: codes of whole data sets
 - ``plotting``: every figure of the book
 - ``exercises``: the checks of the exercise cells
 """
 
-from . import data, exercises, losses, metrics, models, plotting, settings, train
+from . import data, exercises, latent, losses, metrics, models, plotting, settings, train
 
 __version__ = "0.1.0"
 
-__all__ = ["data", "exercises", "losses", "metrics", "models", "plotting", "settings", "train"]
+__all__ = ["data", "exercises", "latent", "losses", "metrics", "models", "plotting", "settings", "train"]

@@ -98,6 +98,8 @@ class _NotebookLine:
     live in Jupyter and Colab and final on the page.
     """
 
+    encoding = "utf-8"  # tells tqdm it may draw the bar with Unicode blocks
+
     def __init__(self) -> None:
         from IPython.display import display
 
@@ -124,7 +126,7 @@ def _in_notebook() -> bool:
 def _progress_bar(total: int, enabled: bool) -> tqdm:
     """A progress bar for the terminal (stderr) or for a notebook cell."""
     if enabled and _in_notebook():
-        return tqdm(total=total, unit="batch", file=_NotebookLine(), ncols=110, mininterval=0.5)
+        return tqdm(total=total, unit="batch", file=_NotebookLine(), ncols=90, mininterval=0.5)
     return tqdm(total=total, unit="batch", disable=not enabled)
 
 
