@@ -161,9 +161,9 @@ def test_exercise_solutions_are_hidden_behind_a_toggle(browser, server):
         hidden = page.evaluate(
             """() => [...document.querySelectorAll('.cell.tag_hide-input')].map(cell => {
                 const details = cell.querySelector('details');
-                return details !== null && !details.open;
+                return details !== null && !details.open && details.innerText.includes('Show the solution');
             })"""
         )
-        assert len(hidden) >= 3 and all(hidden), f"solution cells hidden: {hidden}"
+        assert len(hidden) >= 3 and all(hidden), f"solution cells hidden behind 'Show the solution': {hidden}"
     finally:
         page.close()

@@ -59,9 +59,14 @@ def test_latent_scatter_colours_by_label():
         plotting.latent_scatter(torch.randn(5, 3), labels[:5])
 
 
-def test_error_histograms_one_per_set():
-    (ax,) = plotting.error_histograms({"a": torch.randn(100), "b": torch.randn(100) + 3}).axes
+def test_error_histograms_one_per_set_on_a_log_scale():
+    a, b = torch.rand(100) * 50 + 50, torch.rand(30) * 5000 + 500
+    (ax,) = plotting.error_histograms({"a": a, "b": b}).axes
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+    assert ax.get_xscale() == "log"
+    assert sum(p.get_height() for p in ax.patches) == 130  # every image counted once
+    with pytest.raises(ValueError, match="positive"):
+        plotting.error_histograms({"a": torch.tensor([0.0, 1.0])})
 
 
 def test_autoencoder_diagram_draws_each_layer():

@@ -107,6 +107,7 @@ def test_chapters_end_with_at_least_three_checked_exercises(nb):
         assert re.fullmatch(r"exercises\.check_\w+\(\w+\)", call), f"check cell: {call!r}"
         assert "hide-input" in solution["metadata"].get("tags", []), "the solution is hidden in the book"
         assert solution["metadata"].get("cellView") == "form", "the solution is a form cell in Colab"
+        assert solution["metadata"].get("mystnb", {}).get("code_prompt_show") == "Show the solution"
         assert source(solution).startswith("#@title")
         assert call in source(solution), "the solution cell runs the check on itself"
 

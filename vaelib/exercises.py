@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 PASS, FAIL, NOT_ATTEMPTED = "pass", "fail", "not attempted"
-_ICONS = {PASS: "✅", FAIL: "❌", NOT_ATTEMPTED: "✏️"}
+_VERDICTS = {PASS: "passed.", FAIL: "not yet right.", NOT_ATTEMPTED: "not attempted yet."}
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class CheckResult:
         return self.status == PASS
 
     def __repr__(self) -> str:  # what the notebook shows
-        return f"{_ICONS[self.status]} {self.exercise}: {self.message}"
+        return f"{self.exercise}: {_VERDICTS[self.status]} {self.message}"
 
     __str__ = __repr__
 
@@ -90,14 +90,14 @@ def _check(
 ) -> CheckResult:
     """Run ``answer`` on each case; compare with ``reference``, then with ``mistakes``."""
     if not callable(answer):
-        return CheckResult(exercise, FAIL, f"pass your function itself, not {type(answer).__name__}.")
+        return CheckResult(exercise, FAIL, f"Pass your function itself, not a {type(answer).__name__}.")
     for args in cases:
         try:
             got = answer(*args)
         except NotImplementedError:
-            return CheckResult(exercise, NOT_ATTEMPTED, "not attempted yet: replace the `raise NotImplementedError` with your code.")
+            return CheckResult(exercise, NOT_ATTEMPTED, "Write your code in its cell, then run this check again.")
         except Exception as err:  # the student's bug; report it, never raise it
-            return CheckResult(exercise, FAIL, f"your function raised {type(err).__name__}: {err}")
+            return CheckResult(exercise, FAIL, f"Your function raised {type(err).__name__}: {err}")
         expected = reference(*args)
         if non_finite_hint and isinstance(got, Tensor) and not torch.isfinite(got).all():
             return CheckResult(exercise, FAIL, non_finite_hint)
@@ -106,8 +106,8 @@ def _check(
         for mistake in mistakes:
             if _close(got, mistake.wrong(*args)):
                 return CheckResult(exercise, FAIL, mistake.hint)
-        return CheckResult(exercise, FAIL, f"expected {_show(expected)}, got {_show(got)}.")
-    return CheckResult(exercise, PASS, "passed. Well done!")
+        return CheckResult(exercise, FAIL, f"Expected {_show(expected)}; yours gave {_show(got)}.")
+    return CheckResult(exercise, PASS, "Well done!")
 
 
 # -- Chapter 1: Autoencoders ------------------------------------------------
@@ -131,25 +131,25 @@ def check_reconstruction_error(answer: Callable[[Tensor, Tensor], Tensor]) -> Ch
 
     mistakes = [
         Mistake(lambda x, l: reference(x, l) / 784,
-                "you averaged over the 784 pixels. Sum them: the error is in nats per *image*."),
+                "You averaged over the 784 pixels. Sum them: the error is in nats per *image*."),
         Mistake(lambda x, l: reference(x, l).mean() / 784,
-                "you averaged over everything, pixels and images (the default reduction='mean'). "
+                "You averaged over everything, pixels and images (the default reduction='mean'). "
                 "Use reduction='none', sum over the pixels, and return one number per image, shape [B]."),
         Mistake(lambda x, l: reference(x, l).mean(),
-                "you returned one number for the whole batch. Return one error per image, shape [B]."),
+                "You returned one number for the whole batch. Return one error per image, shape [B]."),
         Mistake(lambda x, l: reference(x, l).sum(),
-                "you summed over the batch too. Return one error per image, shape [B]."),
+                "You summed over the batch too. Return one error per image, shape [B]."),
         Mistake(lambda x, l: -reference(x, l),
-                "the sign is flipped: an error is a negative log-likelihood, never below zero."),
+                "The sign is flipped: an error is a negative log-likelihood, never below zero."),
         Mistake(lambda x, l: ((torch.sigmoid(l) - x) ** 2).sum(1),
-                "that is the squared error. The decoder models each pixel as a Bernoulli "
+                "That is the squared error. The decoder models each pixel as a Bernoulli "
                 "probability: use binary cross-entropy."),
         Mistake(lambda x, l: F.binary_cross_entropy(l.clamp(0, 1), x, reduction="none").sum(1),
-                "the decoder returns logits, not probabilities: apply a sigmoid first, or better, "
+                "The decoder returns logits, not probabilities: apply a sigmoid first, or better, "
                 "use F.binary_cross_entropy_with_logits."),
     ]
     log_zero = (
-        "your result contains inf or NaN: where sigmoid(logits) rounds to exactly 0 or 1, "
+        "Your result contains inf or NaN: where sigmoid(logits) rounds to exactly 0 or 1, "
         "its log is -inf. Compute the loss from the logits with "
         "F.binary_cross_entropy_with_logits, which never takes log(0)."
     )
@@ -174,12 +174,12 @@ def check_roc_auc(answer: Callable[[Tensor, Tensor], float]) -> CheckResult:
 
     mistakes = [
         Mistake(lambda n, a: 1 - roc_auc(n, a),
-                "you computed the chance that a *normal* image scores higher. An anomaly should "
+                "You computed the chance that a *normal* image scores higher. An anomaly should "
                 "have the larger error: count pairs where the anomalous score is above the normal one."),
         Mistake(lambda n, a: pairwise(n, a, 0.0),
-                "close: ties count as one half, so that a useless score gets exactly 0.5."),
+                "Close: ties count as one half, so that a useless score gets exactly 0.5."),
         Mistake(lambda n, a: pairwise(n, a, 1.0),
-                "close: a tie is not a win. Count ties as one half."),
+                "Close: a tie is not a win. Count ties as one half."),
     ]
     return _check("roc_auc", answer, lambda n, a: roc_auc(n, a), _auc_cases(), mistakes)
 
@@ -203,12 +203,12 @@ def check_standardize(answer: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]])
 
     mistakes = [
         Mistake(own_stats,
-                "you scaled the test set with its own mean and std. A model in use never sees "
+                "You scaled the test set with its own mean and std. A model in use never sees "
                 "the test set's statistics: scale both sets with the *training* mean and std."),
         Mistake(global_stats,
-                "you used one mean and one std for all features. Compute them per feature "
+                "You used one mean and one std for all features. Compute them per feature "
                 "(per column): train.mean(dim=0), train.std(dim=0)."),
         Mistake(lambda train, test: (train - train.mean(0), test - train.mean(0)),
-                "you centred the features but did not divide by the standard deviation."),
+                "You centred the features but did not divide by the standard deviation."),
     ]
     return _check("standardize", answer, standardize, _standardize_cases(), mistakes)

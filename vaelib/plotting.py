@@ -113,14 +113,22 @@ def latent_scatter(
 
 
 def error_histograms(errors: Mapping[str, Tensor], title: str | None = None, bins: int = 60) -> Figure:
-    """Overlaid histograms of per-image errors, one per named set."""
+    """Overlaid histograms of per-image errors (positive), one per named set.
+
+    The x axis is logarithmic: errors of images unlike the training data can
+    be ten or a hundred times those of typical ones.
+    """
     fig, ax = plt.subplots(figsize=(6, 3.2))
     values = {name: torch.as_tensor(e).cpu().numpy() for name, e in errors.items()}
-    edges = np.histogram_bin_edges(np.concatenate(list(values.values())), bins=bins)
+    everything = np.concatenate(list(values.values()))
+    if (everything <= 0).any():
+        raise ValueError("error_histograms draws positive errors on a log scale")
+    edges = np.geomspace(everything.min(), everything.max(), bins + 1)
     for name, v in values.items():
-        ax.hist(v, bins=edges, alpha=0.55, density=True, label=name)
-    ax.set_xlabel("reconstruction error (nats per image)")
-    ax.set_ylabel("density")
+        ax.hist(v, bins=edges, alpha=0.55, label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("reconstruction error (nats per image, log scale)")
+    ax.set_ylabel("images")
     ax.legend()
     if title:
         ax.set_title(title)
