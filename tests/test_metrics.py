@@ -55,3 +55,130 @@ def test_reconstruction_errors_are_per_image(images):
 
     with torch.no_grad():
         assert torch.allclose(errors, bce_per_image(model(images), images))
+
+
+# -- VAE metrics ----------------------------------------------------------------
+
+from torch import nn  # noqa: E402
+from torch.distributions import MultivariateNormal, Normal  # noqa: E402
+
+from vaelib import losses  # noqa: E402
+
+
+class LinearGaussian(nn.Module):
+    """p(z) = N(0, I), p(x|z) = N(W z + b, s^2 I): the marginal p(x) is known,
+    N(b, W W^T + s^2 I).  q(z|x) = N(A x + c, diag(exp(logvar)))."""
+
+    def __init__(self, D=5, d=2, s=0.5, shift=0.0, inflate=0.0):
+        super().__init__()
+        g = torch.Generator().manual_seed(0)
+        q, _ = torch.linalg.qr(torch.randn(D, d, generator=g, dtype=torch.float64))
+        self.W = q * torch.tensor([2.0, 1.0], dtype=torch.float64)  # orthogonal columns
+        self.b = torch.randn(D, generator=g, dtype=torch.float64)
+        self.s = s
+        precision = torch.eye(d, dtype=torch.float64) + self.W.T @ self.W / s**2  # diagonal
+        cov = torch.linalg.inv(precision)
+        self.A = cov @ self.W.T / s**2
+        self.logvar = torch.log(torch.diagonal(cov)) + inflate
+        self.shift = shift
+        self.dummy = nn.Parameter(torch.zeros(1))  # so that the model has a device
+
+    def encode(self, x):
+        mu = (x - self.b) @ self.A.T + self.shift
+        return mu, self.logvar.expand(len(x), -1)
+
+    def decode(self, z):
+        return z @ self.W.T + self.b
+
+    def log_likelihood(self, mean, x):
+        return Normal(mean, self.s).log_prob(x).sum(-1)
+
+    def true_log_px(self, x):
+        cov = self.W @ self.W.T + self.s**2 * torch.eye(len(self.b), dtype=torch.float64)
+        return MultivariateNormal(self.b, cov).log_prob(x)
+
+
+def test_importance_sampling_is_exact_with_the_true_posterior():
+    model = LinearGaussian()
+    x = model.decode(torch.randn(20, 2, dtype=torch.float64)) + 0.5 * torch.randn(20, 5, dtype=torch.float64)
+    estimate = metrics.importance_sampled_log_likelihood(model, x, k=3, log_likelihood=model.log_likelihood)
+    assert torch.allclose(estimate.double(), model.true_log_px(x), atol=1e-4)
+
+
+def test_importance_sampling_rises_toward_the_true_log_likelihood_with_k():
+    model = LinearGaussian(shift=0.4, inflate=0.7)  # an imperfect q
+    g = torch.Generator().manual_seed(1)
+    x = model.decode(torch.randn(200, 2, generator=g, dtype=torch.float64))
+    x = x + 0.5 * torch.randn(200, 5, generator=g, dtype=torch.float64)
+    true = model.true_log_px(x).mean().item()
+    estimates = {
+        k: metrics.importance_sampled_log_likelihood(model, x, k=k, chunk=64, log_likelihood=model.log_likelihood).mean().item()
+        for k in [1, 10, 100, 2000]
+    }
+    assert estimates[1] < estimates[10] < estimates[100] < estimates[2000] <= true + 0.01
+    assert true - estimates[2000] < 0.05 < true - estimates[1]
+
+
+def test_importance_sampling_with_one_sample_is_an_elbo_estimate():
+    model = LinearGaussian(shift=0.3, inflate=0.5)
+    x = model.decode(torch.randn(500, 2, dtype=torch.float64))
+    mu, logvar = model.encode(x)
+    elbo_parts = []
+    for seed in range(50):
+        torch.manual_seed(seed)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        elbo_parts.append((model.log_likelihood(model.decode(z), x) - (0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(1))).mean())
+    elbo = torch.stack(elbo_parts).mean().item()
+    one = torch.stack([metrics.importance_sampled_log_likelihood(model, x, k=1, seed=s, log_likelihood=model.log_likelihood).mean()
+                       for s in range(50)]).mean().item()
+    assert one == pytest.approx(elbo, abs=0.05)
+
+
+@pytest.fixture(scope="module")
+def trained_vae():
+    g = torch.Generator().manual_seed(0)
+    prototypes = (torch.rand(4, 784, generator=g) > 0.5).float()
+    x = (prototypes[torch.arange(400) % 4] * 0.9 + 0.05).clamp(0, 1)
+    x = torch.bernoulli(x, generator=g)
+    torch.manual_seed(0)
+    model = models.VAE(models.VAEConfig(hidden_dims=(64,), latent_dim=8))
+    from vaelib import train
+
+    train.fit(model, losses.VAEObjective(), x[:300], epochs=15, batch_size=50, lr=3e-3, device="cpu", progress=False)
+    return model, x[300:]
+
+
+def test_importance_sampled_log_likelihood_is_at_least_the_elbo(trained_vae):
+    model, x = trained_vae
+    elbo = metrics.elbo(model, x, n_samples=20)
+    estimate = metrics.importance_sampled_log_likelihood(model, x, k=200, chunk=50).mean().item()
+    assert estimate >= elbo["elbo"] - 0.5
+    assert elbo["elbo"] == pytest.approx(-(elbo["recon"] + elbo["kl"]))
+
+
+def test_elbo_matches_the_training_loss_convention(trained_vae):
+    model, x = trained_vae
+    model.eval()
+    torch.manual_seed(0)
+    mu, logvar = model.encode(x)
+    with torch.no_grad():
+        parts = losses.vae_loss(x, model.decode(mu), mu, logvar)  # decoded from the mean: no noise
+    result = metrics.elbo(model, x, n_samples=50)
+    assert result["kl"] == pytest.approx(parts["kl"].item(), rel=1e-4)
+    assert result["recon"] >= parts["recon"].item() - 1.0  # sampled codes reconstruct no better
+
+
+def test_active_units_count_the_dimensions_that_move_with_the_input():
+    class Fixed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.p = nn.Parameter(torch.zeros(1))
+
+        def encode(self, x):
+            mu = torch.zeros(len(x), 4)
+            mu[:, 0] = x[:, 0] * 10  # varies with the input
+            mu[:, 2] = x[:, 1] * 0.01  # barely: variance below the threshold
+            return mu, torch.zeros(len(x), 4)
+
+    count, variances = metrics.active_units(Fixed(), torch.rand(500, 784))
+    assert count == 1 and variances.shape == (4,) and variances[0] > 1

@@ -53,3 +53,50 @@ def test_bad_inputs_are_refused():
         model(torch.rand(4, 784) * 255)
     with pytest.raises(ValueError, match=r"\[B, 2\]"):
         model.decode(torch.rand(4, 3))
+
+
+# -- VAEs ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "model",
+    [models.VAE(models.VAEConfig(hidden_dims=(32,), latent_dim=4)),
+     models.ConvVAE(models.ConvVAEConfig(channels=(4, 8), hidden_dim=16, latent_dim=4))],
+    ids=["VAE", "ConvVAE"],
+)
+def test_vae_interface(model, images):
+    mu, logvar = model.encode(images)
+    assert mu.shape == logvar.shape == (8, 4)
+    logits, mu2, logvar2 = model(images)
+    assert logits.shape == (8, 784) and torch.equal(mu, mu2) and torch.equal(logvar, logvar2)
+    assert model.decode(mu).shape == (8, 784)
+    samples = model.sample(5, generator=torch.Generator().manual_seed(0))
+    assert samples.shape == (5, 784) and 0 <= samples.min() and samples.max() <= 1
+    again = model.sample(5, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(samples, again)
+    assert torch.allclose(model.reconstruct(images), torch.sigmoid(model.decode(mu)))
+    with pytest.raises(ValueError, match=r"\[B, 4\]"):
+        model.decode(torch.zeros(2, 5))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        model.encode(images * 10)
+
+
+def test_the_vae_forward_pass_samples_through_reparameterize(images, monkeypatch):
+    model = models.VAE(models.VAEConfig(hidden_dims=(32,), latent_dim=4))
+    calls = []
+    real = models.reparameterize
+    monkeypatch.setattr(models, "reparameterize", lambda mu, logvar: calls.append(1) or real(mu, logvar))
+    model(images)
+    assert calls == [1]
+
+
+def test_default_vae_is_the_784_400_20_of_the_literature():
+    model = models.VAE()
+    shapes = [tuple(p.shape) for p in model.parameters()]
+    assert shapes == [(400, 784), (400,), (20, 400), (20,), (20, 400), (20,), (400, 20), (400,), (784, 400), (784,)]
+
+
+def test_conv_vae_config_is_validated():
+    with pytest.raises(ValueError, match="two numbers"):
+        models.ConvVAEConfig(channels=(4, 8, 16))
+    assert models.ConvVAEConfig(channels=[4, 8]).channels == (4, 8)

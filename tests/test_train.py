@@ -181,3 +181,26 @@ def test_in_a_notebook_the_bar_keeps_its_final_state_in_one_output(monkeypatch, 
     final = updates[-1]
     assert final.startswith("epoch 2/2: 100%") and "8/8" in final and "test=" in final
     assert "\r" not in final and "█" in final
+
+
+@pytest.mark.parametrize(
+    "model",
+    [models.VAE(models.VAEConfig(hidden_dims=(16,), latent_dim=3)),
+     models.ConvVAE(models.ConvVAEConfig(channels=(2, 4), hidden_dim=8, latent_dim=3))],
+    ids=["VAE", "ConvVAE"],
+)
+def test_vae_checkpoints_round_trip(tmp_path, images, model):
+    loaded = train.load_checkpoint(train.save_checkpoint(model, tmp_path / "vae.pt"))
+    assert type(loaded) is type(model) and loaded.config == model.config
+    assert torch.equal(loaded.encode(images)[0], model.encode(images)[0])
+
+
+def test_fit_trains_a_vae_with_the_same_loop(blobs):
+    torch.manual_seed(0)
+    model = models.VAE(models.VAEConfig(hidden_dims=(32,), latent_dim=2))
+    objective = losses.VAEObjective(beta=1.0, warmup_steps=10)
+    history = train.fit(model, objective, blobs[0], blobs[1], epochs=6, batch_size=32, lr=3e-3,
+                        device="cpu", progress=False)
+    assert set(history.train[0]) == {"loss", "recon", "kl", "beta"}
+    assert history.train[0]["beta"] < 1.0 == history.train[-1]["beta"]
+    assert history.curve("loss", "test")[-1] < history.curve("loss", "test")[0]

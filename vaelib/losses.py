@@ -7,6 +7,7 @@ silently changes the model (chapter 4 shows how).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -14,8 +15,17 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .data import flatten_images
+from .gaussian import gaussian_kl
 
-__all__ = ["autoencoder_loss", "bce_per_image", "denoising_loss", "add_noise"]
+__all__ = [
+    "VAEObjective",
+    "add_noise",
+    "autoencoder_loss",
+    "bce_per_image",
+    "denoising_loss",
+    "gaussian_nll_per_image",
+    "vae_loss",
+]
 
 
 def bce_per_image(logits: Tensor, x: Tensor) -> Tensor:
@@ -29,6 +39,23 @@ def bce_per_image(logits: Tensor, x: Tensor) -> Tensor:
     if logits.shape != x.shape:
         raise ValueError(f"logits {tuple(logits.shape)} and images {tuple(x.shape)} differ in shape")
     return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)  # [B]
+
+
+def gaussian_nll_per_image(logits: Tensor, x: Tensor, sigma: float = 0.1) -> Tensor:
+    """Negative log-likelihood of ``x`` under N(sigmoid(logits), sigma^2 I), ``[B]``.
+
+    The "MSE" reconstruction loss, with its variance stated:
+    ``sum_i (x_i - p_i)^2 / (2 sigma^2) + 784/2 * log(2 pi sigma^2)`` nats per
+    image, ``p = sigmoid(logits)``.  A small ``sigma`` weighs reconstruction
+    heavily against the KL; a large one lets the KL win (blurry images).
+    """
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    x = flatten_images(x, logits.shape[-1])
+    if logits.shape != x.shape:
+        raise ValueError(f"logits {tuple(logits.shape)} and images {tuple(x.shape)} differ in shape")
+    squared = (x - torch.sigmoid(logits)).pow(2).sum(dim=1)  # [B]
+    return squared / (2 * sigma**2) + 0.5 * x.shape[1] * math.log(2 * math.pi * sigma**2)
 
 
 def autoencoder_loss(model: nn.Module, x: Tensor) -> Tensor:
@@ -53,3 +80,83 @@ def denoising_loss(noise_std: float) -> Callable[[nn.Module, Tensor], Tensor]:
         return bce_per_image(model(add_noise(x, noise_std)), x).mean()
 
     return loss
+
+
+def vae_loss(
+    x: Tensor,
+    logits: Tensor,
+    mu: Tensor,
+    logvar: Tensor,
+    *,
+    beta: float = 1.0,
+    reconstruction: str = "bce",
+    sigma: float = 0.1,
+    pixel_reduction: str = "sum",
+    latent_reduction: str = "sum",
+) -> dict[str, Tensor]:
+    """The (beta-)VAE loss: reconstruction + beta * KL, in nats per image.
+
+    ``x``, ``logits``: ``[B, 784]``; ``mu``, ``logvar``: ``[B, d]``.  Returns
+    ``{"loss", "recon", "kl"}``, each averaged over the batch, after summing
+    over pixels and latent dimensions.  With ``beta=1`` the loss is the
+    negative ELBO.  ``reconstruction`` is ``"bce"`` (Bernoulli pixels) or
+    ``"mse"`` (Gaussian pixels with standard deviation ``sigma``).
+
+    ``pixel_reduction`` / ``latent_reduction`` set to ``"mean"`` reproduce
+    the most common bug in VAE code (chapter 4 shows what it does); leave
+    them at ``"sum"``.
+    """
+    if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
+        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+    for name, value in [("pixel_reduction", pixel_reduction), ("latent_reduction", latent_reduction)]:
+        if value not in ("sum", "mean"):
+            raise ValueError(f"{name} must be 'sum' or 'mean', got {value!r}")
+    if reconstruction == "bce":
+        recon = bce_per_image(logits, x)  # [B]
+    elif reconstruction == "mse":
+        recon = gaussian_nll_per_image(logits, x, sigma)  # [B]
+    else:
+        raise ValueError(f"reconstruction must be 'bce' or 'mse', got {reconstruction!r}")
+    kl = gaussian_kl(mu, logvar)  # [B]
+    if pixel_reduction == "mean":
+        recon = recon / logits.shape[-1]
+    if latent_reduction == "mean":
+        kl = kl / mu.shape[-1]
+    recon, kl = recon.mean(), kl.mean()
+    return {"loss": recon + beta * kl, "recon": recon, "kl": kl}
+
+
+class VAEObjective:
+    """The loss function that ``train.fit`` minimizes for a VAE.
+
+    ``objective(model, x)`` runs the model (``-> logits, mu, logvar``) and
+    returns :func:`vae_loss`'s parts plus the ``beta`` in force.  With
+    ``warmup_steps > 0``, beta rises linearly from 0 to ``beta`` over that
+    many training steps (KL warm-up, against posterior collapse); evaluation
+    in eval mode does not advance it.  Other keyword arguments go to
+    :func:`vae_loss`.
+    """
+
+    def __init__(self, beta: float = 1.0, warmup_steps: int = 0, **loss_options) -> None:
+        if warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps}")
+        vae_loss(torch.zeros(1, 1), torch.zeros(1, 1), torch.zeros(1, 1), torch.zeros(1, 1),
+                 beta=beta, **loss_options)  # refuse bad options now, not mid-training
+        self.beta = beta
+        self.warmup_steps = warmup_steps
+        self.loss_options = loss_options
+        self.step = 0
+
+    def current_beta(self) -> float:
+        if self.warmup_steps == 0:
+            return self.beta
+        return self.beta * min(1.0, self.step / self.warmup_steps)
+
+    def __call__(self, model: nn.Module, x: Tensor) -> dict[str, Tensor]:
+        beta = self.current_beta()
+        logits, mu, logvar = model(x)
+        parts = vae_loss(x, logits, mu, logvar, beta=beta, **self.loss_options)
+        if model.training:
+            self.step += 1
+        parts["beta"] = torch.tensor(beta)
+        return parts

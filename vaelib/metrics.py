@@ -1,15 +1,29 @@
-"""Numbers that summarize a model: reconstruction errors, ROC AUC, linear probes."""
+"""Numbers that summarize a model: reconstruction errors, ROC AUC, linear
+probes; for VAEs the test ELBO, an importance-sampled log-likelihood and the
+number of active latent units.  Every likelihood is in nats per image."""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .data import batches
-from .losses import bce_per_image
+from .gaussian import log_normal_diag, log_standard_normal, reparameterize
+from .losses import bce_per_image, vae_loss
 
-__all__ = ["linear_probe_accuracy", "reconstruction_errors", "roc_auc", "standardize"]
+__all__ = [
+    "active_units",
+    "elbo",
+    "importance_sampled_log_likelihood",
+    "linear_probe_accuracy",
+    "reconstruction_errors",
+    "roc_auc",
+    "standardize",
+]
 
 
 @torch.no_grad()
@@ -78,3 +92,88 @@ def linear_probe_accuracy(
     with torch.no_grad():
         predicted = classifier(test_features).argmax(1)
     return (predicted == test_labels).float().mean().item()
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def elbo(model: nn.Module, x: Tensor, *, n_samples: int = 1, batch_size: int = 1_000,
+         reconstruction: str = "bce", sigma: float = 0.1, seed: int = 0) -> dict[str, float]:
+    """The evidence lower bound of a VAE on images ``x``, in nats per image.
+
+    Returns ``{"elbo", "recon", "kl"}`` averaged over images, with the
+    reconstruction term averaged over ``n_samples`` codes per image.
+    ``-elbo`` is the test loss that papers report.
+    """
+    model.eval()
+    torch.manual_seed(seed)
+    device = _device(model)
+    totals = {"recon": 0.0, "kl": 0.0}
+    for batch in batches(x, batch_size, shuffle=False):
+        batch = batch.to(device)
+        mu, logvar = model.encode(batch)
+        for _ in range(n_samples):
+            logits = model.decode(reparameterize(mu, logvar))
+            parts = vae_loss(batch, logits, mu, logvar, reconstruction=reconstruction, sigma=sigma)
+            totals["recon"] += parts["recon"].item() * len(batch) / n_samples
+            totals["kl"] += parts["kl"].item() * len(batch) / n_samples
+    recon, kl = totals["recon"] / len(x), totals["kl"] / len(x)
+    return {"elbo": -(recon + kl), "recon": recon, "kl": kl}
+
+
+@torch.no_grad()
+def importance_sampled_log_likelihood(
+    model: nn.Module, x: Tensor, *, k: int = 1_000, batch_size: int = 100, chunk: int = 100,
+    log_likelihood: Callable[[Tensor, Tensor], Tensor] | None = None, seed: int = 0,
+) -> Tensor:
+    """An estimate of log p(x) for each image, ``[N]`` nats, with ``k`` importance samples.
+
+    ``log p(x) ~= logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log k``
+    with ``z_k ~ q(z|x)`` (Burda et al., 2016).  In expectation it lies
+    between the ELBO (k = 1) and the true log-likelihood, and rises toward
+    the latter as ``k`` grows.  The ``k`` samples are drawn ``chunk`` at a
+    time and combined with a running log-sum-exp, so memory stays bounded.
+
+    ``log_likelihood(decoder_output, x) -> [N]`` is log p(x|z); by default
+    Bernoulli pixels, ``-bce_per_image``.
+    """
+    if k < 1 or chunk < 1:
+        raise ValueError(f"k and chunk must be positive, got k={k}, chunk={chunk}")
+    if log_likelihood is None:
+        log_likelihood = lambda logits, targets: -bce_per_image(logits, targets)  # noqa: E731
+    model.eval()
+    generator = torch.Generator().manual_seed(seed)
+    device = _device(model)
+    out = []
+    for batch in batches(x, batch_size, shuffle=False):
+        batch = batch.to(device)  # [B, 784]
+        mu, logvar = model.encode(batch)  # [B, d] each
+        running = torch.full((len(batch),), -math.inf, dtype=torch.float64, device=device)
+        for start in range(0, k, chunk):
+            m = min(chunk, k - start)
+            eps = torch.randn(m, *mu.shape, generator=generator).to(device)  # [m, B, d]
+            z = reparameterize(mu.expand(m, -1, -1), logvar.expand(m, -1, -1), eps)  # [m, B, d]
+            logits = model.decode(z.reshape(-1, z.shape[-1]))  # [m*B, 784]
+            targets = batch.expand(m, -1, -1).reshape(-1, batch.shape[-1])  # [m*B, 784]
+            log_px_z = log_likelihood(logits, targets)  # [m*B]
+            log_w = log_px_z.reshape(m, -1) + log_standard_normal(z) - log_normal_diag(z, mu, logvar)  # [m, B]
+            running = torch.logaddexp(running, torch.logsumexp(log_w.double(), dim=0))
+        out.append((running - math.log(k)).float().cpu())
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def active_units(model: nn.Module, x: Tensor, threshold: float = 0.01, batch_size: int = 1_000) -> tuple[int, Tensor]:
+    """How many latent dimensions the VAE uses: ``(count, variances [d])``.
+
+    A dimension is active when its posterior mean moves with the input:
+    ``Var_x(E_q[z_j | x]) > threshold`` (Burda et al., 2016).  An inactive
+    dimension has collapsed to the prior, whatever the image.
+    """
+    model.eval()
+    device = _device(model)
+    means = torch.cat([model.encode(b.to(device))[0].cpu() for b in batches(x, batch_size, shuffle=False)])
+    variances = means.var(dim=0)  # [d]
+    return int((variances > threshold).sum()), variances

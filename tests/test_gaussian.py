@@ -1,0 +1,91 @@
+import math
+
+import pytest
+import torch
+from torch.distributions import Independent, Normal, kl_divergence
+
+from vaelib import gaussian
+
+
+def random_pair(seed, shape=(64, 5)):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(shape, generator=g) * 2, torch.randn(shape, generator=g) * 1.5
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_gaussian_kl_matches_torch_distributions(seed):
+    mu, logvar = random_pair(seed)
+    q = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1)
+    p = Independent(Normal(torch.zeros_like(mu), torch.ones_like(mu)), 1)
+    expected = kl_divergence(q, p)  # [64]
+    assert torch.allclose(gaussian.gaussian_kl(mu, logvar), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_gaussian_kl_is_zero_at_the_prior_and_positive_elsewhere():
+    zeros = torch.zeros(3, 4)
+    assert torch.equal(gaussian.gaussian_kl(zeros, zeros), torch.zeros(3))
+    mu, logvar = random_pair(0)
+    assert (gaussian.gaussian_kl(mu, logvar) > 0).all()
+
+
+def test_gaussian_kl_sums_over_latent_dimensions():
+    mu = torch.ones(2, 7)
+    assert torch.allclose(gaussian.gaussian_kl(mu, torch.zeros(2, 7)), torch.full((2,), 3.5))
+
+
+def test_reparameterized_samples_have_the_right_mean_and_variance():
+    mu = torch.tensor([[1.0, -2.0, 0.5]]).expand(200_000, 3)
+    logvar = torch.tensor([[0.0, math.log(4.0), math.log(0.25)]]).expand(200_000, 3)
+    torch.manual_seed(0)
+    z = gaussian.reparameterize(mu, logvar)
+    assert torch.allclose(z.mean(0), torch.tensor([1.0, -2.0, 0.5]), atol=0.02)
+    assert torch.allclose(z.var(0), torch.tensor([1.0, 4.0, 0.25]), rtol=0.02)
+
+
+def test_gradients_reach_mu_and_logvar_but_not_eps():
+    mu = torch.zeros(4, 2, requires_grad=True)
+    logvar = torch.zeros(4, 2, requires_grad=True)
+    eps = torch.randn(4, 2)
+    z = gaussian.reparameterize(mu, logvar, eps)
+    z.pow(2).sum().backward()
+    assert torch.allclose(mu.grad, 2 * eps)  # dz/dmu = 1
+    assert torch.allclose(logvar.grad, 2 * eps * eps * 0.5)  # dz/dlogvar = 0.5 sigma eps
+    assert eps.grad is None and not eps.requires_grad
+
+
+def test_reparameterize_with_given_noise_and_bad_shapes():
+    mu, logvar, eps = torch.zeros(2, 3), torch.full((2, 3), math.log(9.0)), torch.ones(2, 3)
+    assert torch.allclose(gaussian.reparameterize(mu, logvar, eps), torch.full((2, 3), 3.0))
+    with pytest.raises(ValueError, match="same shape"):
+        gaussian.reparameterize(mu, torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="eps"):
+        gaussian.reparameterize(mu, logvar, torch.ones(3, 3))
+
+
+def test_log_densities_match_torch_distributions():
+    mu, logvar = random_pair(1, (10, 3))
+    z = torch.randn(10, 3)
+    expected = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1).log_prob(z)
+    assert torch.allclose(gaussian.log_normal_diag(z, mu, logvar), expected, atol=1e-5)
+    standard = Independent(Normal(torch.zeros(3), torch.ones(3)), 1).log_prob(z)
+    assert torch.allclose(gaussian.log_standard_normal(z), standard, atol=1e-5)
+
+
+def test_normal_pdf_integrates_to_one_and_peaks_at_mu():
+    x = torch.linspace(-20, 20, 40_001)
+    pdf = gaussian.normal_pdf(x, 1.5, 2.0)
+    assert torch.trapezoid(pdf, x).item() == pytest.approx(1.0, abs=1e-6)
+    assert x[pdf.argmax()].item() == pytest.approx(1.5, abs=1e-3)
+    with pytest.raises(ValueError):
+        gaussian.normal_pdf(x, 0.0, 0.0)
+
+
+def test_both_gradient_estimators_are_unbiased_and_reparameterization_has_lower_variance():
+    f = lambda z: z**2  # noqa: E731 -- d/dmu E[z^2] = 2 mu
+    mu, sigma = 1.5, 1.0
+    g = torch.Generator().manual_seed(0)
+    score = torch.tensor([gaussian.score_function_gradient(f, mu, sigma, 100, g) for _ in range(400)])
+    reparam = torch.tensor([gaussian.reparameterized_gradient(f, mu, sigma, 100, g) for _ in range(400)])
+    assert score.mean().item() == pytest.approx(2 * mu, abs=0.15)
+    assert reparam.mean().item() == pytest.approx(2 * mu, abs=0.05)
+    assert reparam.var() < score.var() / 5

@@ -1,0 +1,100 @@
+"""Diagonal Gaussians: sampling by reparameterization, KL to the prior, log densities.
+
+A diagonal Gaussian over ``d`` latent dimensions is given by its mean ``mu``
+and its log-variance ``logvar`` (``logvar = log sigma^2``), both ``[B, d]``.
+These pure functions are the only place the book computes them: the models
+call them, the chapters call them, and the tests check them against
+``torch.distributions``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "gaussian_kl",
+    "log_normal_diag",
+    "log_standard_normal",
+    "normal_pdf",
+    "reparameterize",
+    "reparameterized_gradient",
+    "score_function_gradient",
+]
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+def _check_pair(mu: Tensor, logvar: Tensor) -> None:
+    if mu.shape != logvar.shape:
+        raise ValueError(f"mu {tuple(mu.shape)} and logvar {tuple(logvar.shape)} must have the same shape")
+
+
+def reparameterize(mu: Tensor, logvar: Tensor, eps: Tensor | None = None) -> Tensor:
+    """A sample ``z = mu + sigma * eps`` with ``eps ~ N(0, I)``, ``[B, d]``.
+
+    The randomness sits in ``eps``, outside the parameters, so gradients flow
+    from ``z`` to ``mu`` and ``logvar``.  Pass ``eps`` to fix the noise.
+    """
+    _check_pair(mu, logvar)
+    if eps is None:
+        eps = torch.randn_like(mu)
+    elif eps.shape != mu.shape:
+        raise ValueError(f"eps {tuple(eps.shape)} must have the shape of mu {tuple(mu.shape)}")
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
+    """KL( N(mu, diag(exp(logvar))) || N(0, I) ) in closed form, ``[B]``.
+
+    ``0.5 * sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)``, summed over the
+    latent dimensions: nats per image.
+    """
+    _check_pair(mu, logvar)
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+
+
+def log_normal_diag(z: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
+    """log N(z; mu, diag(exp(logvar))), summed over the last dimension: ``[...]``."""
+    return -0.5 * (LOG_2PI + logvar + (z - mu).pow(2) / logvar.exp()).sum(dim=-1)
+
+
+def log_standard_normal(z: Tensor) -> Tensor:
+    """log N(z; 0, I), summed over the last dimension: ``[...]``."""
+    return -0.5 * (LOG_2PI + z.pow(2)).sum(dim=-1)
+
+
+def normal_pdf(x: Tensor, mu: float, sigma: float) -> Tensor:
+    """The density of N(mu, sigma^2) at each ``x``."""
+    if sigma <= 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    return torch.exp(-0.5 * ((x - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
+
+
+# -- Two estimators of d/dmu E_{z ~ N(mu, sigma^2)}[f(z)] (chapter 3) ---------
+
+
+def score_function_gradient(
+    f: Callable[[Tensor], Tensor], mu: float, sigma: float, n: int, generator: torch.Generator | None = None
+) -> float:
+    """REINFORCE: the mean of ``f(z) * d/dmu log N(z; mu, sigma^2)`` over ``n`` samples.
+
+    Needs only values of ``f``, not its gradient, which is why it works for
+    discrete variables too, at the price of a high variance.
+    """
+    z = mu + sigma * torch.randn(n, generator=generator, dtype=torch.float64)
+    score = (z - mu) / sigma**2  # d/dmu log N(z; mu, sigma^2)
+    return (f(z) * score).mean().item()
+
+
+def reparameterized_gradient(
+    f: Callable[[Tensor], Tensor], mu: float, sigma: float, n: int, generator: torch.Generator | None = None
+) -> float:
+    """Reparameterization: autograd through ``z = mu + sigma * eps``, averaged over ``n`` samples."""
+    mu_t = torch.tensor(mu, dtype=torch.float64, requires_grad=True)
+    eps = torch.randn(n, generator=generator, dtype=torch.float64)
+    f(mu_t + sigma * eps).mean().backward()
+    return mu_t.grad.item()
