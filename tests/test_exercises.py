@@ -113,3 +113,108 @@ def test_standardize_check():
 def test_standardize_hints(wrong, hint):
     result = exercises.check_standardize(wrong)
     assert result.status == "fail" and hint in result.message
+
+
+# -- Chapters 2-4 -------------------------------------------------------------
+
+import math  # noqa: E402
+
+
+def log_normal_solution(x, mu, sigma):
+    return -0.5 * math.log(2 * math.pi) - math.log(sigma) - 0.5 * ((x - mu) / sigma) ** 2
+
+
+def gaussian_kl_solution(mu, logvar):
+    return 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1)
+
+
+def kl_monte_carlo_solution(mu, logvar, n):
+    sigma = torch.exp(0.5 * logvar)
+    z = mu + sigma * torch.randn(n, *mu.shape)  # [n, B, d]
+    log_q = (-0.5 * math.log(2 * math.pi) - 0.5 * logvar - 0.5 * ((z - mu) / sigma) ** 2).sum(-1)
+    log_p = (-0.5 * math.log(2 * math.pi) - 0.5 * z**2).sum(-1)
+    return (log_q - log_p).mean(dim=0)
+
+
+def reparameterize_solution(mu, logvar, eps):
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def dz_dlogvar_solution(logvar, eps):
+    return 0.5 * torch.exp(0.5 * logvar) * eps
+
+
+def score_function_solution(f, mu, sigma, z):
+    return (f(z) * (z - mu) / sigma**2).mean().item()
+
+
+def vae_loss_solution(x, logits, mu, logvar):
+    recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)
+    kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1)
+    return (recon + kl).mean()
+
+
+def log_mean_exp_solution(log_w):
+    return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
+
+
+def warmup_solution(step, warmup_steps, beta):
+    return beta * min(1.0, step / warmup_steps)
+
+
+SOLVED = [
+    (exercises.check_log_normal, log_normal_solution),
+    (exercises.check_gaussian_kl, gaussian_kl_solution),
+    (exercises.check_kl_monte_carlo, kl_monte_carlo_solution),
+    (exercises.check_reparameterize, reparameterize_solution),
+    (exercises.check_logvar_gradient, dz_dlogvar_solution),
+    (exercises.check_score_function, score_function_solution),
+    (exercises.check_vae_loss, vae_loss_solution),
+    (exercises.check_log_mean_exp, log_mean_exp_solution),
+    (exercises.check_kl_warmup, warmup_solution),
+]
+
+
+@pytest.mark.parametrize("check, solution", SOLVED, ids=lambda v: getattr(v, "__name__", ""))
+def test_checks_of_chapters_2_to_4(check, solution):
+    torch.manual_seed(0)
+    if check is exercises.check_score_function:  # its cases pass a function as first argument
+        assert check(solution).passed and check(stub).status == "not attempted"
+        return
+    assert_common_behaviour(check, solution)
+
+
+WRONG = [
+    (exercises.check_log_normal, lambda x, m, s: log_normal_solution(x, m, s).exp(), "density itself"),
+    (exercises.check_log_normal, lambda x, m, s: log_normal_solution(x, m, s) + math.log(s), "-log(sigma)"),
+    (exercises.check_log_normal, lambda x, m, s: -math.log(s) - 0.5 * ((x - m) / s) ** 2, "constant -log(2 pi)"),
+    (exercises.check_log_normal, lambda x, m, s: -0.5 * math.log(2 * math.pi) - math.log(s) - 0.5 * (x - m) ** 2 / s, "not by sigma"),
+    (exercises.check_gaussian_kl, lambda mu, lv: 0.5 * (mu**2 + lv.exp() - 1 - lv), "sum over the latent"),
+    (exercises.check_gaussian_kl, lambda mu, lv: 0.5 * (mu**2 + lv.exp() - 1 - lv).mean(1), "averaged over the latent"),
+    (exercises.check_gaussian_kl, lambda mu, lv: (mu**2 + lv.exp() - 1 - lv).sum(1), "factor 1/2"),
+    (exercises.check_gaussian_kl, lambda mu, lv: 0.5 * (mu**2 + lv - 1 - lv).sum(1), "not logvar itself"),
+    (exercises.check_gaussian_kl, lambda mu, lv: -gaussian_kl_solution(mu, lv), "never negative"),
+    (exercises.check_kl_monte_carlo, lambda mu, lv, n: -kl_monte_carlo_solution(mu, lv, n), "sign is flipped"),
+    (exercises.check_reparameterize, lambda mu, lv, eps: mu + lv.exp() * eps, "the variance sigma^2"),
+    (exercises.check_reparameterize, lambda mu, lv, eps: mu + lv * eps, "not sigma"),
+    (exercises.check_reparameterize, lambda mu, lv, eps: mu, "You returned mu"),
+    (exercises.check_logvar_gradient, lambda lv, eps: torch.exp(0.5 * lv) * eps, "lost the 1/2"),
+    (exercises.check_logvar_gradient, lambda lv, eps: torch.ones_like(lv), "dz/dmu"),
+    (exercises.check_score_function, lambda f, mu, s, z: (f(z) * (z - mu) / s).mean().item(), "divide by the variance"),
+    (exercises.check_score_function, lambda f, mu, s, z: (2 * z).mean().item(), "pathwise"),
+    (exercises.check_vae_loss, lambda x, l, mu, lv: F.binary_cross_entropy_with_logits(l, x) + gaussian_kl_solution(mu, lv).mean(), "784 times too small"),
+    (exercises.check_vae_loss, lambda x, l, mu, lv: vae_loss_solution(x, l, mu, lv) * len(x), "summed over the batch"),
+    (exercises.check_vae_loss, lambda x, l, mu, lv: F.binary_cross_entropy_with_logits(l, x, reduction="none").sum(1).mean(), "left out the KL"),
+    (exercises.check_log_mean_exp, lambda lw: torch.log(torch.exp(lw).mean(0)), "inf or NaN"),
+    (exercises.check_log_mean_exp, lambda lw: torch.logsumexp(lw, 0), "Subtract log(K)"),
+    (exercises.check_log_mean_exp, lambda lw: lw.mean(0), "Jensen"),
+    (exercises.check_kl_warmup, lambda s, w, b: b * s / w, "cap it at beta"),
+    (exercises.check_kl_warmup, lambda s, w, b: min(1.0, s / w), "multiply by beta"),
+]
+
+
+@pytest.mark.parametrize("check, wrong, hint", WRONG)
+def test_known_mistakes_of_chapters_2_to_4_get_their_hint(check, wrong, hint):
+    torch.manual_seed(0)
+    result = check(wrong)
+    assert result.status == "fail" and hint in result.message, result.message

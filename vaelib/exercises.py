@@ -17,13 +17,26 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+import math
+
+from .gaussian import gaussian_kl, reparameterize
+from .losses import vae_loss
 from .metrics import roc_auc, standardize
 
 __all__ = [
     "CheckResult",
+    "check_gaussian_kl",
+    "check_kl_monte_carlo",
+    "check_kl_warmup",
+    "check_log_mean_exp",
+    "check_log_normal",
+    "check_logvar_gradient",
     "check_reconstruction_error",
+    "check_reparameterize",
     "check_roc_auc",
+    "check_score_function",
     "check_standardize",
+    "check_vae_loss",
 ]
 
 PASS, FAIL, NOT_ATTEMPTED = "pass", "fail", "not attempted"
@@ -57,6 +70,8 @@ class Mistake:
 
 
 def _close(a, b, rtol: float = 1e-4, atol: float = 1e-4) -> bool:
+    if isinstance(a, (list, tuple)) and not isinstance(b, (list, tuple)):
+        return False
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
         return a.shape == b.shape and torch.allclose(a, b, rtol=rtol, atol=atol)
@@ -87,8 +102,12 @@ def _check(
     cases: Sequence[tuple],
     mistakes: Sequence[Mistake] = (),
     non_finite_hint: str | None = None,
+    tolerance: float = 1e-4,
 ) -> CheckResult:
-    """Run ``answer`` on each case; compare with ``reference``, then with ``mistakes``."""
+    """Run ``answer`` on each case; compare with ``reference``, then with ``mistakes``.
+
+    ``tolerance`` (relative and absolute) is loose for stochastic exercises.
+    """
     if not callable(answer):
         return CheckResult(exercise, FAIL, f"Pass your function itself, not a {type(answer).__name__}.")
     for args in cases:
@@ -101,10 +120,10 @@ def _check(
         expected = reference(*args)
         if non_finite_hint and isinstance(got, Tensor) and not torch.isfinite(got).all():
             return CheckResult(exercise, FAIL, non_finite_hint)
-        if _close(got, expected):
+        if _close(got, expected, tolerance, tolerance):
             continue
         for mistake in mistakes:
-            if _close(got, mistake.wrong(*args)):
+            if _close(got, mistake.wrong(*args), tolerance, tolerance):
                 return CheckResult(exercise, FAIL, mistake.hint)
         return CheckResult(exercise, FAIL, f"Expected {_show(expected)}; yours gave {_show(got)}.")
     return CheckResult(exercise, PASS, "Well done!")
@@ -212,3 +231,227 @@ def check_standardize(answer: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]])
                 "You centred the features but did not divide by the standard deviation."),
     ]
     return _check("standardize", answer, standardize, _standardize_cases(), mistakes)
+
+
+# -- Chapter 2: Gaussian distributions --------------------------------------
+
+
+def check_log_normal(answer: Callable[[Tensor, float, float], Tensor]) -> CheckResult:
+    """Exercise: ``log_normal(x, mu, sigma) -> log N(x; mu, sigma^2)``, elementwise."""
+    x = torch.linspace(-3, 4, 15)
+    cases = [(x, 0.0, 1.0), (x, 1.5, 0.5), (x, -1.0, 2.0)]
+
+    def reference(x, mu, sigma):
+        return -0.5 * math.log(2 * math.pi) - math.log(sigma) - 0.5 * ((x - mu) / sigma) ** 2
+
+    mistakes = [
+        Mistake(lambda x, m, s: reference(x, m, s).exp(),
+                "That is the density itself. Take its log: the log turns the product into a sum."),
+        Mistake(lambda x, m, s: reference(x, m, s) + 0.5 * math.log(2 * math.pi),
+                "You left out the constant -log(2 pi) / 2. It does not matter for gradients, but a "
+                "log-likelihood in nats needs it."),
+        Mistake(lambda x, m, s: reference(x, m, s) + math.log(s),
+                "You left out -log(sigma): the normalizing constant depends on sigma, and without it "
+                "wide Gaussians look better than they are."),
+        Mistake(lambda x, m, s: -0.5 * math.log(2 * math.pi) - math.log(s) - 0.5 * (x - m) ** 2 / s,
+                "Divide the squared distance by sigma squared, the variance, not by sigma."),
+        Mistake(lambda x, m, s: -0.5 * math.log(2 * math.pi) - 2 * math.log(s) - 0.5 * ((x - m) / s) ** 2,
+                "The normalizing term is -log(sigma), that is -log(sigma^2) / 2, not -log(sigma^2)."),
+    ]
+    return _check("log_normal", answer, reference, cases, mistakes)
+
+
+def _kl_cases() -> list[tuple[Tensor, Tensor]]:
+    g = torch.Generator().manual_seed(4)
+    return [(torch.randn(6, 3, generator=g), torch.randn(6, 3, generator=g)),
+            (torch.zeros(2, 5), torch.zeros(2, 5))]
+
+
+def check_gaussian_kl(answer: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
+    """Exercise: ``gaussian_kl(mu, logvar) -> [B]``, KL(N(mu, exp(logvar)) || N(0, I))."""
+
+    def per_dim(mu, logvar):
+        return 0.5 * (mu**2 + logvar.exp() - 1 - logvar)
+
+    mistakes = [
+        Mistake(per_dim, "Right terms, but sum over the latent dimensions: one KL per image, shape [B]."),
+        Mistake(lambda mu, lv: per_dim(mu, lv).mean(-1),
+                "You averaged over the latent dimensions. The KL of independent dimensions is their *sum*."),
+        Mistake(lambda mu, lv: 2 * gaussian_kl(mu, lv), "You are missing the factor 1/2 in front."),
+        Mistake(lambda mu, lv: -gaussian_kl(mu, lv), "The sign is flipped: a KL divergence is never negative."),
+        Mistake(lambda mu, lv: 0.5 * (mu**2 + lv - 1 - lv).sum(-1),
+                "logvar is log(sigma^2): the variance is logvar.exp(), not logvar itself."),
+        Mistake(lambda mu, lv: 0.5 * (mu**2 + lv.exp() - 1 - lv).sum(),
+                "You summed over the batch too. Return one KL per image, shape [B]."),
+    ]
+    return _check("gaussian_kl", answer, gaussian_kl, _kl_cases(), mistakes)
+
+
+def check_kl_monte_carlo(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
+    """Exercise: ``kl_monte_carlo(mu, logvar, n) -> [B]``, a sampled estimate of the KL.
+
+    Stochastic, so compared with a tolerance of 0.05 nats at n = 200,000.
+    """
+    from .gaussian import log_normal_diag, log_standard_normal
+
+    g = torch.Generator().manual_seed(5)
+    cases = [(torch.randn(3, 2, generator=g), torch.randn(3, 2, generator=g) * 0.5, 200_000)]
+
+    def sampled(mu, logvar, n, sign_q=1.0, sign_p=1.0):
+        z = reparameterize(mu.expand(n, -1, -1), logvar.expand(n, -1, -1))  # [n, B, d]
+        return (sign_q * log_normal_diag(z, mu, logvar) - sign_p * log_standard_normal(z)).mean(0)
+
+    mistakes = [
+        Mistake(lambda mu, lv, n: -gaussian_kl(mu, lv),
+                "The sign is flipped: average log q(z) - log p(z) over samples from q."),
+        Mistake(lambda mu, lv, n: sampled(mu, lv, n, sign_p=0.0),
+                "You averaged log q(z) alone. The KL is the average of log q(z) - log p(z), "
+                "with p = N(0, I)."),
+        Mistake(lambda mu, lv, n: -sampled(mu, lv, n, sign_q=0.0),
+                "You averaged -log p(z) alone (a cross-entropy). Add log q(z): KL = E_q[log q - log p]."),
+    ]
+    return _check("kl_monte_carlo", answer, lambda mu, lv, n: gaussian_kl(mu, lv), cases, mistakes,
+                  tolerance=0.05)
+
+
+# -- Chapter 3: the reparameterization trick ----------------------------------
+
+
+def check_reparameterize(answer: Callable[[Tensor, Tensor, Tensor], Tensor]) -> CheckResult:
+    """Exercise: ``reparameterize(mu, logvar, eps) -> z = mu + sigma * eps``."""
+    g = torch.Generator().manual_seed(6)
+    cases = [tuple(torch.randn(4, 3, generator=g) for _ in range(3))]
+    mistakes = [
+        Mistake(lambda mu, lv, eps: mu + lv.exp() * eps,
+                "exp(logvar) is the variance sigma^2. The standard deviation is exp(0.5 * logvar)."),
+        Mistake(lambda mu, lv, eps: mu + lv * eps, "logvar is log(sigma^2), not sigma: sigma = exp(0.5 * logvar)."),
+        Mistake(lambda mu, lv, eps: mu + torch.sqrt(lv.abs()) * eps,
+                "logvar is a *log*: sigma = exp(0.5 * logvar), not the square root of logvar."),
+        Mistake(lambda mu, lv, eps: mu.clone(), "You returned mu: the sample needs the noise, z = mu + sigma * eps."),
+        Mistake(lambda mu, lv, eps: mu * eps + (0.5 * lv).exp(),
+                "mu and sigma swapped roles: the noise is scaled by sigma and shifted by mu."),
+    ]
+    return _check("reparameterize", answer, reparameterize, cases, mistakes)
+
+
+def check_logvar_gradient(answer: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
+    """Exercise: ``dz_dlogvar(logvar, eps)``: the derivative of z = mu + exp(logvar / 2) * eps."""
+    g = torch.Generator().manual_seed(7)
+    cases = [(torch.randn(5, generator=g), torch.randn(5, generator=g))]
+
+    def reference(logvar, eps):
+        return 0.5 * torch.exp(0.5 * logvar) * eps
+
+    mistakes = [
+        Mistake(lambda lv, eps: torch.exp(0.5 * lv) * eps,
+                "Chain rule: the derivative of exp(logvar / 2) is exp(logvar / 2) / 2. You lost the 1/2."),
+        Mistake(lambda lv, eps: 0.5 * torch.exp(lv) * eps, "sigma is exp(0.5 * logvar), not exp(logvar)."),
+        Mistake(lambda lv, eps: torch.ones_like(lv), "That is dz/dmu. Differentiate with respect to logvar."),
+        Mistake(lambda lv, eps: 0.5 * torch.exp(0.5 * lv),
+                "The noise eps multiplies sigma in z, so it multiplies the derivative too."),
+    ]
+    return _check("dz_dlogvar", answer, reference, cases, mistakes)
+
+
+def check_score_function(answer: Callable[[Callable, float, float, Tensor], float]) -> CheckResult:
+    """Exercise: ``score_function(f, mu, sigma, z)``: REINFORCE estimate from given samples z."""
+    g = torch.Generator().manual_seed(8)
+    f = lambda z: z**2  # noqa: E731
+    cases = [(f, 1.0, 0.5, 1.0 + 0.5 * torch.randn(50, generator=g, dtype=torch.float64)),
+             (f, -2.0, 2.0, -2.0 + 2.0 * torch.randn(50, generator=g, dtype=torch.float64))]
+
+    def reference(f, mu, sigma, z):
+        return (f(z) * (z - mu) / sigma**2).mean().item()
+
+    mistakes = [
+        Mistake(lambda f, mu, s, z: (f(z) * (z - mu) / s).mean().item(),
+                "The score d/dmu log N(z; mu, sigma^2) is (z - mu) / sigma^2: divide by the variance."),
+        Mistake(lambda f, mu, s, z: (2 * z).mean().item(),
+                "That is the pathwise (reparameterized) gradient, which uses f'(z). The score-function "
+                "estimator uses only values f(z), times the score (z - mu) / sigma^2."),
+        Mistake(lambda f, mu, s, z: f(z).mean().item(),
+                "That estimates E[f(z)], not its gradient: multiply f(z) by the score (z - mu) / sigma^2."),
+        Mistake(lambda f, mu, s, z: -reference(f, mu, s, z), "The sign is flipped: the score is (z - mu) / sigma^2."),
+    ]
+    return _check("score_function", answer, reference, cases, mistakes)
+
+
+# -- Chapter 4: the VAE and its loss ------------------------------------------
+
+
+def _vae_cases() -> list[tuple[Tensor, Tensor, Tensor, Tensor]]:
+    g = torch.Generator().manual_seed(9)
+    return [(torch.rand(4, 784, generator=g), torch.randn(4, 784, generator=g) * 2,
+             torch.randn(4, 5, generator=g), torch.randn(4, 5, generator=g) * 0.3)]
+
+
+def check_vae_loss(answer: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]) -> CheckResult:
+    """Exercise: the negative ELBO in nats per image (sum over pixels and latents, mean over images)."""
+
+    def loss(**options):
+        return lambda x, l, mu, lv: vae_loss(x, l, mu, lv, **options)["loss"]
+
+    def summed_over_batch(x, l, mu, lv):
+        return loss()(x, l, mu, lv) * len(x)
+
+    mistakes = [
+        Mistake(loss(pixel_reduction="mean"),
+                "You averaged the reconstruction over pixels (the default reduction='mean'): it is now "
+                "784 times too small next to the KL. Sum over pixels, then average over images."),
+        Mistake(loss(latent_reduction="mean"),
+                "You averaged the KL over the latent dimensions: it is now too small. Sum over latent "
+                "dimensions, then average over images."),
+        Mistake(loss(pixel_reduction="mean", latent_reduction="mean"),
+                "Both terms are averaged over their dimensions. Sum over pixels and over latent "
+                "dimensions; only the batch is averaged."),
+        Mistake(summed_over_batch,
+                "You summed over the batch: the loss then grows with the batch size. Average over images."),
+        Mistake(lambda x, l, mu, lv: vae_loss(x, l, mu, lv)["recon"] - vae_loss(x, l, mu, lv)["kl"],
+                "The KL is *added* to the reconstruction loss: the loss is -ELBO = reconstruction + KL."),
+        Mistake(lambda x, l, mu, lv: vae_loss(x, l, mu, lv)["recon"], "You left out the KL term."),
+    ]
+    return _check("vae_loss", answer, loss(), _vae_cases(), mistakes)
+
+
+def check_log_mean_exp(answer: Callable[[Tensor], Tensor]) -> CheckResult:
+    """Exercise: ``log_mean_exp(log_w) -> [B]``: log(mean_k exp(log_w[k])) over dim 0, stably."""
+    g = torch.Generator().manual_seed(10)
+    cases = [(torch.randn(50, 3, generator=g) * 3 - 100.0,),
+             (torch.randn(20, 2, generator=g) - 900.0,)]  # exp underflows to 0
+
+    def reference(log_w):
+        return torch.logsumexp(log_w, dim=0) - math.log(len(log_w))
+
+    mistakes = [
+        Mistake(lambda lw: torch.logsumexp(lw, dim=0),
+                "Close: that is the log of the *sum*. Subtract log(K) to get the log of the mean."),
+        Mistake(lambda lw: lw.mean(0),
+                "That is the mean of the logs: by Jensen's inequality it is below the log of the mean "
+                "(it is the ELBO again). Use torch.logsumexp."),
+        Mistake(lambda lw: torch.logsumexp(lw, dim=1) - math.log(lw.shape[1]),
+                "Combine the K samples, which run along dim 0: one value per image."),
+    ]
+    hint = ("Your result contains inf or NaN: exp(-900) underflows to 0 and its log is -inf. "
+            "Subtract the maximum before exponentiating, or use torch.logsumexp.")
+    return _check("log_mean_exp", answer, reference, cases, mistakes, non_finite_hint=hint)
+
+
+def check_kl_warmup(answer: Callable[[int, int, float], float]) -> CheckResult:
+    """Exercise: ``warmup_beta(step, warmup_steps, beta)``: rises linearly from 0 to beta, then stays."""
+
+    def reference(step, warmup_steps, beta):
+        return beta * min(1.0, step / warmup_steps)
+
+    def many(fn):
+        return lambda steps, warmup, beta: tuple(float(fn(s, warmup, beta)) for s in steps)
+
+    cases = [([0, 250, 500, 1000, 3000], 1000, 1.0), ([0, 10, 20, 40], 20, 4.0)]
+    mistakes = [
+        Mistake(many(lambda s, w, b: b * s / w),
+                "Beta keeps growing after the warm-up: cap it at beta (min(1, step / warmup_steps))."),
+        Mistake(many(lambda s, w, b: min(1.0, s / w)),
+                "The ramp ends at 1, not at beta: multiply by beta."),
+        Mistake(many(lambda s, w, b: b * (1 - min(1.0, s / w))),
+                "The ramp runs backwards: beta starts at 0 and rises to its full value."),
+    ]
+    return _check("warmup_beta", many(answer), many(reference), cases, mistakes)

@@ -12,10 +12,17 @@ from matplotlib.patches import FancyArrowPatch, Polygon
 from torch import Tensor
 
 from .data import IMAGE_SHAPE
+from .gaussian import normal_pdf
 
 __all__ = [
     "autoencoder_diagram",
+    "diagonal_gaussian",
     "error_histograms",
+    "estimator_variance",
+    "history_curves",
+    "kl_convergence",
+    "normal_curve",
+    "vae_diagram",
     "image_grid",
     "image_rows",
     "latent_scatter",
@@ -170,6 +177,154 @@ def autoencoder_diagram(
         ax.text((xs[a] + xs[b]) / 2, -2.3, label, ha="center", va="top", fontsize=11)
     ax.set_xlim(xs[0] - 0.8, xs[-1] + 0.8)
     ax.set_ylim(-2.8, 2.4)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def normal_curve(mu: float = 0.0, sigma: float = 1.0, others: Sequence[tuple[float, float]] = (),
+                 xlim: tuple[float, float] = (-6.0, 6.0)) -> Figure:
+    """The bell curve of N(mu, sigma^2) with mu and sigma marked.
+
+    The mean is a vertical line, the standard deviation an arrow from mu to
+    mu + sigma, and the area within one sigma of mu (68%) is shaded.
+    ``others``: more (mu, sigma) pairs drawn thin, for comparison.
+    """
+    if sigma <= 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    x = torch.linspace(*xlim, 600)
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    for m, s in others:
+        ax.plot(x, normal_pdf(x, m, s), lw=1, alpha=0.6, label=f"N({m:g}, {s:g}²)")
+    y = normal_pdf(x, mu, sigma)
+    ax.plot(x, y, lw=2.2, color="#4C72B0", label=f"N({mu:g}, {sigma:g}²)")
+    inside = (x >= mu - sigma) & (x <= mu + sigma)
+    ax.fill_between(x[inside], y[inside], alpha=0.2, color="#4C72B0", label="68% within ±σ")
+    peak = normal_pdf(torch.tensor(mu), mu, sigma).item()
+    ax.vlines(mu, 0, peak, color="#DD8452", ls="--", lw=1.5)
+    ax.text(mu, peak * 1.04, "μ", ha="center", va="bottom", fontsize=13, color="#DD8452")
+    height = normal_pdf(torch.tensor(mu + sigma), mu, sigma).item()
+    ax.annotate("", xy=(mu + sigma, height), xytext=(mu, height),
+                arrowprops={"arrowstyle": "->", "color": "#55A868", "lw": 1.8})
+    ax.text(mu + sigma / 2, height * 1.06, "σ", ha="center", va="bottom", fontsize=13, color="#55A868")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(0, max(peak, *(1 / (s * np.sqrt(2 * np.pi)) for _, s in others)) * 1.2 if others else peak * 1.2)
+    ax.set_xlabel("x")
+    ax.set_ylabel("density p(x)")
+    ax.legend(fontsize=8, loc="upper right", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def diagonal_gaussian(mu: Sequence[float], sigma: Sequence[float], samples: Tensor | None = None,
+                      lim: float = 4.0) -> Figure:
+    """A 2-D Gaussian with diagonal covariance: samples and its 1-, 2- and 3-sigma ellipses.
+
+    With a diagonal covariance the ellipses are aligned with the axes: the
+    two coordinates are independent.
+    """
+    from matplotlib.patches import Ellipse
+
+    fig, ax = plt.subplots(figsize=(4.4, 4.2))
+    if samples is not None:
+        samples = torch.as_tensor(samples).cpu()
+        ax.scatter(samples[:, 0], samples[:, 1], s=3, alpha=0.3, color="0.4")
+    for k in (1, 2, 3):
+        ax.add_patch(Ellipse(tuple(mu), 2 * k * sigma[0], 2 * k * sigma[1], fill=False,
+                             color="#4C72B0", lw=1.6 - 0.3 * k, label=f"{k}σ" if k == 1 else None))
+    ax.plot(*mu, "o", color="#DD8452", label="μ")
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.set_title(f"μ = ({mu[0]:g}, {mu[1]:g}), σ = ({sigma[0]:g}, {sigma[1]:g})", fontsize=10)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def kl_convergence(n_values: Sequence[int], estimates: Sequence[float], closed_form: float) -> Figure:
+    """Monte Carlo estimates of a KL divergence against the number of samples,
+    beside the closed-form value."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.plot(n_values, estimates, "o-", label="Monte Carlo estimate")
+    ax.axhline(closed_form, color="#DD8452", ls="--", label=f"closed form = {closed_form:.4f}")
+    ax.set_xscale("log")
+    ax.set_xlabel("number of samples")
+    ax.set_ylabel("KL (nats)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def estimator_variance(n_values: Sequence[int], variances: Mapping[str, Sequence[float]]) -> Figure:
+    """Variance of gradient estimators against the number of samples (log-log)."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for (name, values), marker in zip(variances.items(), "os^"):
+        ax.plot(n_values, values, marker + "-", label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("samples per gradient estimate")
+    ax.set_ylabel("variance of the estimate")
+    ax.legend()
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    return fig
+
+
+def history_curves(histories: Mapping[str, object], part: str = "loss", split: str = "train",
+                   ylabel: str | None = None) -> Figure:
+    """One loss part per epoch for several training runs, one line each."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for name, history in histories.items():
+        values = history.curve(part, split)
+        ax.plot(np.arange(1, len(values) + 1), values, "o-", label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel or f"{part} ({split})")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def vae_diagram(input_dim: int = 784, hidden_dims: Sequence[int] = (400,), latent_dim: int = 20) -> Figure:
+    """The VAE: encoder -> (mu, logvar) -> z = mu + sigma * eps -> decoder -> logits."""
+    fig, ax = plt.subplots(figsize=(9.5, 3.6))
+
+    def box(x, y, w, h, text, color, fontsize=10):
+        ax.add_patch(plt.Rectangle((x - w / 2, y - h / 2), w, h, color=color, alpha=0.85))
+        ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, color="white", fontweight="bold")
+
+    def arrow(a, b):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, color="0.3", lw=1.2))
+
+    hidden = " → ".join(str(h) for h in hidden_dims)
+    hidden_back = " → ".join(str(h) for h in reversed(hidden_dims))
+    box(0.0, 0.0, 1.0, 2.4, f"x\n{input_dim}", "#4C72B0")
+    box(1.9, 0.0, 1.4, 1.6, f"encoder\n{input_dim} → {hidden}", "#4C72B0", 9)
+    box(3.8, 0.6, 0.9, 0.6, f"μ\n{latent_dim}", "#DD8452")
+    box(3.8, -0.6, 0.9, 0.6, f"log σ²\n{latent_dim}", "#DD8452", 9)
+    box(5.5, 0.0, 1.2, 0.9, f"z\n{latent_dim}", "#C44E52")
+    box(5.5, -1.6, 1.2, 0.6, "ε ~ N(0, I)", "0.5", 9)
+    box(7.3, 0.0, 1.4, 1.6, f"decoder\n{latent_dim} → {hidden_back} → {input_dim}", "#55A868", 9)
+    box(9.0, 0.0, 1.0, 2.4, f"logits\n{input_dim}", "#55A868")
+    arrow((0.5, 0.0), (1.2, 0.0))
+    arrow((2.6, 0.3), (3.35, 0.6))
+    arrow((2.6, -0.3), (3.35, -0.6))
+    arrow((4.25, 0.6), (4.9, 0.15))
+    arrow((4.25, -0.6), (4.9, -0.15))
+    arrow((5.5, -1.3), (5.5, -0.45))
+    arrow((6.1, 0.0), (6.6, 0.0))
+    arrow((8.0, 0.0), (8.5, 0.0))
+    ax.text(5.5, 0.75, "z = μ + σ ⊙ ε", ha="center", fontsize=11)
+    ax.text(3.8, 1.35, "q(z | x)", ha="center", fontsize=11, color="#B0501A")
+    ax.text(7.3, 1.1, "p(x | z)", ha="center", fontsize=11, color="#2E7D4F")
+    ax.text(-0.5, -1.6, "loss = reconstruction of x + KL( q(z|x) ‖ N(0, I) )", ha="left", fontsize=10)
+    ax.set_xlim(-0.7, 9.7)
+    ax.set_ylim(-2.1, 1.7)
     ax.axis("off")
     fig.tight_layout()
     return fig
