@@ -78,3 +78,44 @@ def test_autoencoder_diagram_draws_each_layer():
     assert any("bottleneck" in t for t in labels) and "encoder" in labels and "decoder" in labels
     bars = [p for p in ax.patches if isinstance(p, matplotlib.patches.Rectangle)]
     assert len(bars) == 7
+
+
+def test_normal_curve_marks_mu_and_sigma():
+    fig = plotting.normal_curve(1.0, 0.5, others=[(0.0, 1.0)])
+    (ax,) = fig.axes
+    texts = [t.get_text() for t in ax.texts]
+    assert "μ" in texts and "σ" in texts
+    x, y = ax.lines[-1].get_data()
+    assert abs(x[y.argmax()] - 1.0) < 0.02 and abs(y.max() - 0.7979) < 1e-3
+    with pytest.raises(ValueError):
+        plotting.normal_curve(0.0, -1.0)
+
+
+def test_diagonal_gaussian_draws_axis_aligned_ellipses():
+    fig = plotting.diagonal_gaussian([0.0, 1.0], [2.0, 0.5], torch.randn(50, 2))
+    ellipses = [p for p in fig.axes[0].patches if isinstance(p, matplotlib.patches.Ellipse)]
+    assert [(e.width, e.height, e.angle) for e in ellipses] == [(4.0, 1.0, 0.0), (8.0, 2.0, 0.0), (12.0, 3.0, 0.0)]
+
+
+def test_kl_convergence_and_estimator_variance_plot_their_data():
+    (ax,) = plotting.kl_convergence([10, 100], [0.9, 1.02], 1.0).axes
+    assert list(ax.lines[0].get_ydata()) == [0.9, 1.02]
+    (ax,) = plotting.estimator_variance([1, 10], {"a": [10.0, 1.0], "b": [1.0, 0.1]}).axes
+    assert ax.get_yscale() == "log" and len(ax.lines) == 2
+
+
+def test_history_curves_one_line_per_run():
+    runs = {"x": History(train=[{"kl": 1.0}, {"kl": 2.0}]), "y": History(train=[{"kl": 3.0}])}
+    (ax,) = plotting.history_curves(runs, "kl").axes
+    assert [list(l.get_ydata()) for l in ax.lines] == [[1.0, 2.0], [3.0]]
+
+
+def test_vae_diagram_names_its_parts():
+    texts = [t.get_text() for t in plotting.vae_diagram(784, (400,), 20).axes[0].texts]
+    for part in ["encoder\n784 → 400", "μ\n20", "z\n20", "decoder\n20 → 400 → 784", "z = μ + σ ⊙ ε"]:
+        assert part in texts
+
+
+def test_latent_activity_one_bar_per_dimension_and_model():
+    (ax,) = plotting.latent_activity({"a": torch.rand(5), "b": torch.rand(5)}, threshold=0.01).axes
+    assert len(ax.patches) == 10 and ax.get_yscale() == "log"

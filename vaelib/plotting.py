@@ -21,6 +21,7 @@ __all__ = [
     "estimator_variance",
     "history_curves",
     "kl_convergence",
+    "latent_activity",
     "normal_curve",
     "vae_diagram",
     "image_grid",
@@ -326,5 +327,25 @@ def vae_diagram(input_dim: int = 784, hidden_dims: Sequence[int] = (400,), laten
     ax.set_xlim(-0.7, 9.7)
     ax.set_ylim(-2.1, 1.7)
     ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def latent_activity(variances: Mapping[str, Tensor], threshold: float = 0.01) -> Figure:
+    """Per latent dimension, how much its posterior mean varies across images
+    (log scale), for one or more models; the dashed line is the threshold
+    above which a dimension counts as active."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    names = list(variances)
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        v = torch.as_tensor(variances[name]).cpu().numpy()
+        order = np.arange(len(v))
+        ax.bar(order + (i - (len(names) - 1) / 2) * width, v, width=width, label=name)
+    ax.axhline(threshold, color="0.3", ls="--", lw=1, label=f"active above {threshold:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("latent dimension")
+    ax.set_ylabel("Var over images of E[z | x]")
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
