@@ -88,6 +88,8 @@ def test_unknown_names_are_rejected(fake_root):
         (torch.rand(4, 784) - 0.5, ValueError, "[0, 1]"),
         (torch.randint(0, 255, (4, 784), dtype=torch.uint8), TypeError, "dtype"),
         (torch.full((4, 784), float("nan")), ValueError, "NaN"),
+        (torch.rand(4, 784).index_fill_(1, torch.tensor([7]), float("nan")), ValueError, "NaN"),
+        (torch.rand(4, 784).index_fill_(1, torch.tensor([7]), float("inf")), ValueError, "[0, 1]"),
         ([[0.5] * 784], TypeError, "torch.Tensor"),
     ],
 )

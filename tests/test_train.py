@@ -204,3 +204,16 @@ def test_fit_trains_a_vae_with_the_same_loop(blobs):
     assert set(history.train[0]) == {"loss", "recon", "kl", "beta"}
     assert history.train[0]["beta"] < 1.0 == history.train[-1]["beta"]
     assert history.curve("loss", "test")[-1] < history.curve("loss", "test")[0]
+
+
+def test_adam_is_fused_where_supported_and_matches_the_default_update():
+    params = [torch.nn.Parameter(torch.randn(5, 3, generator=torch.Generator().manual_seed(0)))]
+    reference = [torch.nn.Parameter(params[0].detach().clone())]
+    fused, plain = train.adam(params, lr=0.1), torch.optim.Adam(reference, lr=0.1)
+    assert fused.defaults.get("fused") in (True, None)  # fused on a CPU with torch >= 2.4
+    for _ in range(3):
+        for p, opt in [(params[0], fused), (reference[0], plain)]:
+            opt.zero_grad()
+            (p**2).sum().backward()
+            opt.step()
+    assert torch.allclose(params[0], reference[0], atol=1e-6)

@@ -184,13 +184,15 @@ def flatten_images(x: Tensor, dim: int = IMAGE_DIM) -> Tensor:
             f"expected a batch of images of {dim} pixels each ([B, {dim}]), got shape {tuple(x.shape)}"
         )
     x = x.reshape(len(x), dim)  # [B, dim]
-    if len(x) and not torch.isfinite(x).all():
-        raise ValueError("the image batch contains NaN or infinite values")
-    if len(x) and (x.min() < 0 or x.max() > 1):
-        raise ValueError(
-            f"pixels must lie in [0, 1], got values from {x.min().item():.3g} to {x.max().item():.3g}; "
-            "were the images normalized (x - mean) / std, or left in 0..255?"
-        )
+    if len(x):
+        low, high = torch.aminmax(x)  # one pass; NaN propagates into both
+        if not (low >= 0 and high <= 1):
+            if torch.isnan(low) or torch.isnan(high):
+                raise ValueError("the image batch contains NaN values")
+            raise ValueError(
+                f"pixels must lie in [0, 1], got values from {low.item():.3g} to {high.item():.3g}; "
+                "were the images normalized (x - mean) / std, or left in 0..255?"
+            )
     return x
 
 

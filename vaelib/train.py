@@ -32,6 +32,7 @@ __all__ = [
     "CheckpointError",
     "History",
     "NonFiniteLossError",
+    "adam",
     "evaluate",
     "fit",
     "load_checkpoint",
@@ -114,6 +115,30 @@ class _NotebookLine:
         pass
 
 
+def adam(params, lr: float = 1e-3) -> torch.optim.Optimizer:
+    """Adam, in PyTorch's fused implementation where the device supports it.
+
+    On a CPU the fused kernel makes a small model's epoch about a third
+    faster than the default (foreach) one; the update is the same algorithm.
+    """
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):  # older torch, or an unsupported device
+        return torch.optim.Adam(params, lr=lr)
+
+
+def _gradient_norm(params: list[nn.Parameter]) -> float:
+    """The norm of all gradients together (NaN or inf if any gradient is)."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return 0.0
+    total_norm = getattr(torch.nn.utils, "get_total_norm", None)  # torch >= 2.6
+    if total_norm is not None:
+        return total_norm(grads).item()
+    return torch.nn.utils.clip_grad_norm_(params, float("inf")).item()
+
+
 def _in_notebook() -> bool:
     try:
         from IPython import get_ipython
@@ -172,7 +197,7 @@ def fit(
 ) -> History:
     """Train ``model`` on ``train_x`` (``[N, ...]``) by minimizing ``loss_fn``.
 
-    Adam with learning rate ``lr`` unless an ``optimizer`` is given.  After
+    Adam (:func:`adam`) with learning rate ``lr`` unless an ``optimizer`` is given.  After
     each epoch the test set (if any) is evaluated, the history updated, and
     ``callback(epoch, history, model)`` called; a callback that returns True
     stops training.  With ``binarize`` each batch is binarized anew (dynamic
@@ -189,7 +214,7 @@ def fit(
     train_x = train_x.to(device)  # moved once; batches are slices on the device
     if test_x is not None:
         test_x = test_x.to(device)
-    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = optimizer or adam(model.parameters(), lr=lr)
     params = [p for p in model.parameters() if p.requires_grad]
     generator = torch.Generator().manual_seed(seed)
     if binarize:
@@ -210,11 +235,11 @@ def fit(
                 loss = parts["loss"]
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                grad_norm = torch.nn.utils.clip_grad_norm_(params, float("inf"))
+                grad_norm = _gradient_norm(params)
                 values = {k: v.item() for k, v in parts.items()}
-                if not (math.isfinite(values["loss"]) and torch.isfinite(grad_norm)):
+                if not (math.isfinite(values["loss"]) and math.isfinite(grad_norm)):
                     raise NonFiniteLossError(
-                        f"the loss became {values['loss']} (gradient norm {grad_norm.item()}) at "
+                        f"the loss became {values['loss']} (gradient norm {grad_norm}) at "
                         f"epoch {epoch + 1}, batch {step + 1}; training stopped before that step, "
                         "so the model keeps its last good weights. Common causes: a learning "
                         "rate too high, NaN in the data, or a loss that takes log(0)."
