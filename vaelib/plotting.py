@@ -344,6 +344,7 @@ def latent_activity(variances: Mapping[str, Tensor], threshold: float = 0.01) ->
         ax.bar(order + (i - (len(names) - 1) / 2) * width, v, width=width, label=name)
     ax.axhline(threshold, color="0.3", ls="--", lw=1, label=f"active above {threshold:g}")
     ax.set_yscale("log")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("latent dimension")
     ax.set_ylabel("Var over images of E[z | x]")
     ax.legend(fontsize=8)

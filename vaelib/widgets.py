@@ -56,9 +56,8 @@ class Explorer:
         """Redraw the figure for the controls' current values."""
         from IPython.display import display
 
-        if self.figure is not None:
-            plt.close(self.figure)
         self.figure = self.render()
+        plt.close(self.figure)  # shown in the output below, not again by the inline backend
         self.redraws += 1
         with self.output:
             self.output.clear_output(wait=True)
