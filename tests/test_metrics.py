@@ -1,4 +1,5 @@
 import itertools
+import math
 
 import pytest
 import torch
@@ -182,3 +183,56 @@ def test_active_units_count_the_dimensions_that_move_with_the_input():
 
     count, variances = metrics.active_units(Fixed(), torch.rand(500, 784))
     assert count == 1 and variances.shape == (4,) and variances[0] > 1
+
+
+# -- Mutual information gap -----------------------------------------------------
+
+from collections import Counter  # noqa: E402
+
+
+def brute_force_mi(a, b):
+    n = len(a)
+    pa, pb, pab = Counter(a.tolist()), Counter(b.tolist()), Counter(zip(a.tolist(), b.tolist()))
+    return sum(c / n * math.log((c / n) / (pa[x] / n * pb[y] / n)) for (x, y), c in pab.items())
+
+
+def test_discrete_mutual_information_matches_the_definition():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randint(0, 5, (500,), generator=g)
+    b = (a + torch.randint(0, 3, (500,), generator=g)) % 6
+    assert metrics.discrete_mutual_information(a, b) == pytest.approx(brute_force_mi(a, b), rel=1e-9)
+    assert metrics.discrete_mutual_information(a, a) == pytest.approx(brute_force_mi(a, a))  # the entropy
+
+
+@pytest.fixture(scope="module")
+def factors():
+    grids = torch.meshgrid(torch.arange(3), torch.arange(6), torch.arange(8), indexing="ij")
+    return torch.stack([g.flatten() for g in grids], dim=1)  # [144, 3]
+
+
+def test_mig_is_near_one_for_a_code_that_copies_the_factors(factors):
+    copies = factors.float() * 0.5 - 1.0  # one latent per factor, rescaled
+    codes = torch.cat([copies[:, [2, 0, 1]], torch.zeros(len(factors), 2)], dim=1)  # and 2 unused latents
+    score, gaps = metrics.mig(codes, factors)
+    assert score > 0.99 and gaps.shape == (3,)
+
+
+def test_mig_is_near_zero_for_a_code_that_mixes_them(factors):
+    mixed = factors.float() @ torch.ones(3, 1) + factors.float() @ torch.tensor([[1.0], [0.5], [0.25]])
+    codes = torch.cat([mixed, mixed + 1e-6], dim=1)  # two latents carrying the same mixture
+    score, _ = metrics.mig(codes, factors)
+    assert score < 0.02
+
+
+def test_mig_drops_when_one_factor_is_split_over_two_latents(factors):
+    copy = factors.float()
+    split = torch.cat([copy, copy[:, :1]], dim=1)  # factor 0 twice: no gap for it
+    _, gaps = metrics.mig(split, factors)
+    assert gaps[0] < 0.01 and gaps[1] > 0.99 and gaps[2] > 0.99
+
+
+def test_mig_refuses_bad_inputs(factors):
+    with pytest.raises(ValueError, match="two latent"):
+        metrics.mig(torch.zeros(len(factors), 1), factors)
+    with pytest.raises(ValueError, match="single value"):
+        metrics.mig(torch.randn(len(factors), 3), torch.zeros(len(factors), 1, dtype=torch.long))

@@ -1,5 +1,5 @@
-"""The latent space: encode whole data sets (later chapters add interpolation,
-traversals and manifold grids)."""
+"""The latent space: codes of whole data sets, paths between codes
+(linear and spherical interpolation), traversals, and manifold grids."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from .data import batches
 
-__all__ = ["encode_dataset"]
+__all__ = ["encode_dataset", "lerp", "prior_quantile_grid", "slerp", "traversal"]
 
 
 @torch.no_grad()
@@ -26,3 +26,62 @@ def encode_dataset(model: nn.Module, x: Tensor, batch_size: int = 1_000) -> Tens
         z = model.encode(batch.to(device))
         codes.append((z[0] if isinstance(z, tuple) else z).cpu())
     return torch.cat(codes)
+
+
+def lerp(z0: Tensor, z1: Tensor, steps: int = 10) -> Tensor:
+    """Linear interpolation from ``z0`` to ``z1`` (``[d]`` each): ``[steps, d]``, endpoints included."""
+    _check_endpoints(z0, z1, steps)
+    t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device)[:, None]  # [steps, 1]
+    return (1 - t) * z0 + t * z1
+
+
+def slerp(z0: Tensor, z1: Tensor, steps: int = 10) -> Tensor:
+    """Spherical interpolation from ``z0`` to ``z1``: ``[steps, d]``, endpoints included.
+
+    Moves along the great circle between the two directions while the norm
+    goes linearly from ``|z0|`` to ``|z1|``.  Under a Gaussian prior in many
+    dimensions almost all the mass lies near the sphere of radius sqrt(d); the
+    midpoint of a straight line between two typical codes is much shorter than
+    that (an atypical code), the spherical path is not.
+    """
+    _check_endpoints(z0, z1, steps)
+    t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device)[:, None]  # [steps, 1]
+    n0, n1 = z0.norm(), z1.norm()
+    u0, u1 = z0 / n0, z1 / n1
+    omega = torch.arccos((u0 * u1).sum().clamp(-1.0, 1.0))
+    if omega.abs() < 1e-6:  # same direction: the great circle is a point
+        directions = u0.expand(steps, -1)
+    else:
+        directions = (torch.sin((1 - t) * omega) * u0 + torch.sin(t * omega) * u1) / torch.sin(omega)
+    return directions * ((1 - t) * n0 + t * n1)
+
+
+def _check_endpoints(z0: Tensor, z1: Tensor, steps: int) -> None:
+    if z0.dim() != 1 or z0.shape != z1.shape:
+        raise ValueError(f"expected two codes of the same shape [d], got {tuple(z0.shape)} and {tuple(z1.shape)}")
+    if steps < 2:
+        raise ValueError(f"steps must be at least 2 (the two endpoints), got {steps}")
+
+
+def traversal(z: Tensor, dim: int, values: Tensor) -> Tensor:
+    """Copies of the code ``z`` (``[d]``) with dimension ``dim`` set to each of ``values``: ``[len(values), d]``."""
+    if z.dim() != 1 or not 0 <= dim < len(z):
+        raise ValueError(f"expected a code [d] and a dimension in 0..{len(z) - 1}, got {tuple(z.shape)} and {dim}")
+    codes = z.repeat(len(values), 1)  # [n, d]
+    codes[:, dim] = torch.as_tensor(values, dtype=z.dtype, device=z.device)
+    return codes
+
+
+def prior_quantile_grid(n: int = 15, edge: float = 0.05) -> Tensor:
+    """An ``n`` x ``n`` grid of 2-D codes at quantiles ``edge .. 1 - edge`` of N(0, 1): ``[n * n, 2]``.
+
+    Quantiles rather than a uniform grid, so each cell holds equal prior
+    mass (Kingma & Welling, 2014, figure 4).  Rows go from high ``z_2`` (top)
+    to low, columns from low ``z_1`` (left) to high, as on a plot.
+    """
+    if n < 2 or not 0 < edge < 0.5:
+        raise ValueError(f"need n >= 2 and 0 < edge < 0.5, got n={n}, edge={edge}")
+    q = torch.distributions.Normal(0.0, 1.0).icdf(torch.linspace(edge, 1 - edge, n))  # [n]
+    z1 = q.repeat(n)  # columns
+    z2 = q.flip(0).repeat_interleave(n)  # rows, top = high
+    return torch.stack([z1, z2], dim=1)

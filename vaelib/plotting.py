@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -33,9 +34,13 @@ __all__ = [
 
 
 def _as_images(images: Tensor) -> np.ndarray:
-    """``[N, 784]``, ``[N, 28, 28]`` or ``[N, 1, 28, 28]`` -> numpy ``[N, 28, 28]``."""
+    """Square images ``[N, side * side]``, ``[N, side, side]`` or ``[N, 1, side, side]``
+    -> numpy ``[N, side, side]`` (28 for MNIST, 32 for the sprites)."""
     images = torch.as_tensor(images).detach().cpu().float()
-    return images.reshape(len(images), *IMAGE_SHAPE).numpy()
+    side = math.isqrt(images[0].numel()) if len(images) else IMAGE_SHAPE[0]
+    if side * side != (images[0].numel() if len(images) else side * side):
+        raise ValueError(f"expected square images, got {images[0].numel()} pixels each")
+    return images.reshape(len(images), side, side).numpy()
 
 
 def image_grid(images: Tensor, ncols: int = 10, title: str | None = None, scale: float = 0.9) -> Figure:
