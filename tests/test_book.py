@@ -167,3 +167,67 @@ def test_exercise_solutions_are_hidden_behind_a_toggle(browser, server):
         assert len(hidden) >= 3 and all(hidden), f"solution cells hidden behind 'Show the solution': {hidden}"
     finally:
         page.close()
+
+
+def test_internal_links_point_at_pages_and_sections_that_exist(built_book):
+    import re
+    from html import unescape
+    from urllib.parse import urldefrag, urlparse
+
+    broken = []
+    for page in built_book.rglob("*.html"):
+        if page.name in {"genindex.html", "search.html"}:
+            continue
+        html = page.read_text()
+        for href in re.findall(r'<a [^>]*href="([^"]+)"', html):
+            href = unescape(href)
+            if urlparse(href).scheme or href.startswith(("mailto:", "#")) or "_sources" in href:
+                continue
+            target_path, fragment = urldefrag(href)
+            target = (page.parent / target_path).resolve()
+            if not target.exists():
+                broken.append(f"{page.relative_to(built_book)} -> {href}: no such page")
+            elif fragment and f'id="{fragment}"' not in target.read_text():
+                broken.append(f"{page.relative_to(built_book)} -> {href}: no section #{fragment}")
+    assert broken == [], "\n".join(broken)
+
+
+@pytest.mark.browser
+def test_the_static_latent_explorer_decodes_in_the_browser(browser, server):
+    """Move over the pad to two points: the canvas shows two different digits,
+    each matching what the decoder computes in PyTorch for that point."""
+    import json
+
+    import torch
+
+    from vaelib import widgets
+
+    page, problems = open_page(browser, f"{server}/book/05_latent_space.html")
+    try:
+        explorer = page.locator(".vaelib-static-explorer")
+        assert explorer.count() == 1, "chapter 5 has one static explorer"
+        spec = json.loads(explorer.locator("script[type='application/json']").text_content())
+        decoder = widgets.decoder_from_export(spec["decoder"])
+        explorer.scroll_into_view_if_needed()
+        pad = explorer.locator("canvas.vaelib-latent-pad").bounding_box()
+        images = []
+        for u, v in [(0.25, 0.3), (0.75, 0.7)]:
+            page.mouse.move(pad["x"] + u * pad["width"], pad["y"] + v * pad["height"])
+            z = json.loads(explorer.get_attribute("data-z"))
+            limit = spec["limit"]
+            assert z == pytest.approx([-limit + 2 * limit * u, limit - 2 * limit * v], abs=0.05)
+            pixels = page.evaluate(
+                """() => {
+                    const c = document.querySelector('.vaelib-static-explorer canvas.vaelib-latent-image');
+                    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+                }"""
+            )
+            shown = 1 - torch.tensor(pixels[0::4], dtype=torch.float32) / 255  # red channel -> probability
+            with torch.no_grad():
+                expected = decoder(torch.tensor([z]))[0]
+            assert (shown - expected).abs().max() < 2.5 / 255, "the canvas differs from the PyTorch decoder"
+            images.append(shown)
+        assert (images[0] - images[1]).abs().mean() > 0.05, "two distant points decoded to the same image"
+        assert problems == [], "\n".join(problems)
+    finally:
+        page.close()

@@ -218,3 +218,82 @@ def test_known_mistakes_of_chapters_2_to_4_get_their_hint(check, wrong, hint):
     torch.manual_seed(0)
     result = check(wrong)
     assert result.status == "fail" and hint in result.message, result.message
+
+
+# -- Chapters 5 and 6 -----------------------------------------------------------
+
+from vaelib import latent  # noqa: E402
+
+
+def lerp_solution(z0, z1, steps):
+    t = torch.linspace(0, 1, steps)[:, None]
+    return (1 - t) * z0 + t * z1
+
+
+def slerp_solution(z0, z1, steps):
+    t = torch.linspace(0, 1, steps)[:, None]
+    u0, u1 = z0 / z0.norm(), z1 / z1.norm()
+    omega = torch.arccos((u0 * u1).sum().clamp(-1, 1))
+    direction = (torch.sin((1 - t) * omega) * u0 + torch.sin(t * omega) * u1) / torch.sin(omega)
+    return direction * ((1 - t) * z0.norm() + t * z1.norm())
+
+
+def grid_solution(n):
+    q = torch.distributions.Normal(0.0, 1.0).icdf(torch.linspace(0.05, 0.95, n))
+    return torch.stack([q.repeat(n), q.flip(0).repeat_interleave(n)], dim=1)
+
+
+def mig_solution(mi, entropy):
+    top = mi.topk(2, dim=0).values
+    return ((top[0] - top[1]) / entropy).mean().item()
+
+
+@pytest.mark.parametrize(
+    "check, solution",
+    [(exercises.check_lerp, lerp_solution), (exercises.check_slerp, slerp_solution),
+     (exercises.check_quantile_grid, grid_solution), (exercises.check_mig_from_mi, mig_solution)],
+    ids=["lerp", "slerp", "grid", "mig"],
+)
+def test_checks_of_chapters_5_and_6(check, solution):
+    assert_common_behaviour(check, solution)
+
+
+@pytest.mark.parametrize(
+    "check, wrong, hint",
+    [
+        (exercises.check_lerp, lambda z0, z1, n: torch.stack([(1 - t) * z0 + t * z1 for t in torch.arange(n) / n]), "one step short"),
+        (exercises.check_lerp, lambda z0, z1, n: lerp_solution(z1, z0, n), "runs backwards"),
+        (exercises.check_slerp, lerp_solution, "straight line"),
+        (exercises.check_slerp, lambda z0, z1, n: latent.slerp(z0, z1, n) / latent.slerp(z0, z1, n).norm(dim=1, keepdim=True), "norm 1"),
+        (exercises.check_quantile_grid, lambda n: grid_solution(n)[:, [1, 0]], "swapped"),
+        (exercises.check_quantile_grid, lambda n: torch.stack([torch.linspace(-1.645, 1.645, n).repeat(n), torch.linspace(1.645, -1.645, n).repeat_interleave(n)], 1), "evenly spaced"),
+        (exercises.check_mig_from_mi, lambda mi, h: ((mi.max(0).values - mi.min(0).values) / h).mean().item(), "two largest"),
+        (exercises.check_mig_from_mi, lambda mi, h: (mi.topk(2, 0).values[0] - mi.topk(2, 0).values[1]).mean().item(), "entropy"),
+    ],
+)
+def test_known_mistakes_of_chapters_5_and_6_get_their_hint(check, wrong, hint):
+    result = check(wrong)
+    assert result.status == "fail" and hint in result.message, result.message
+
+
+def test_beta_trend_check_reads_the_measured_numbers():
+    betas, recon, kl = [0.5, 1, 8], [30.0, 40.0, 60.0], [20.0, 10.0, 3.0]
+    assert exercises.check_beta_trend(None, betas, recon, kl).status == "not attempted"
+    assert exercises.check_beta_trend({"recon": "up", "kl": "down"}, betas, recon, kl).passed
+    wrong = exercises.check_beta_trend({"recon": "down", "kl": "down"}, betas, recon, kl)
+    assert wrong.status == "fail" and "recon went from 30.0 (beta = 0.5) to 60.0 (beta = 8)" in wrong.message
+    assert "kl went" not in wrong.message
+    assert exercises.check_beta_trend({"recon": "up"}, betas, recon, kl).status == "fail"
+
+
+def test_traversal_factor_check_finds_the_factor_from_the_data():
+    grids = torch.meshgrid(torch.arange(3), torch.arange(4), torch.arange(5), indexing="ij")
+    factors = torch.stack([g.flatten() for g in grids], dim=1)
+    codes = torch.stack([factors[:, 2].float(), factors[:, 0].float()], dim=1)  # latent 0 follows factor "c"
+    names = ("a", "b", "c")
+    assert exercises.check_traversal_factor(None, codes, factors, 0, names).status == "not attempted"
+    assert exercises.check_traversal_factor("c", codes, factors, 0, names).passed
+    assert exercises.check_traversal_factor("a", codes, factors, 1, names).passed
+    wrong = exercises.check_traversal_factor("b", codes, factors, 0, names)
+    assert wrong.status == "fail" and "0.00 nats about b" in wrong.message
+    assert "one of" in exercises.check_traversal_factor("size", codes, factors, 0, names).message

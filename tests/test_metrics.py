@@ -236,3 +236,10 @@ def test_mig_refuses_bad_inputs(factors):
         metrics.mig(torch.zeros(len(factors), 1), factors)
     with pytest.raises(ValueError, match="single value"):
         metrics.mig(torch.randn(len(factors), 3), torch.zeros(len(factors), 1, dtype=torch.long))
+
+
+def test_kl_per_dimension_adds_up_to_the_kl(trained_vae):
+    model, x = trained_vae
+    per_dim = metrics.kl_per_dimension(model, x, batch_size=7)
+    assert per_dim.shape == (8,) and (per_dim >= 0).all()
+    assert per_dim.sum().item() == pytest.approx(metrics.elbo(model, x)["kl"], rel=1e-4)

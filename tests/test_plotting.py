@@ -119,3 +119,19 @@ def test_vae_diagram_names_its_parts():
 def test_latent_activity_one_bar_per_dimension_and_model():
     (ax,) = plotting.latent_activity({"a": torch.rand(5), "b": torch.rand(5)}, threshold=0.01).axes
     assert len(ax.patches) == 10 and ax.get_yscale() == "log"
+
+
+def test_beta_sweep_plots_each_series_against_beta():
+    fig = plotting.beta_sweep([0.5, 1, 2], [90, 95, 100], [30, 25, 15], active=[20, 18, 10], mig=[0.1, 0.2, 0.3])
+    assert len(fig.axes) == 3
+    assert [list(l.get_ydata()) for l in fig.axes[0].lines] == [[90, 95, 100], [30, 25, 15]]
+    assert list(fig.axes[2].lines[0].get_ydata()) == [0.1, 0.2, 0.3]
+    assert len(plotting.beta_sweep([1, 2], [1, 2], [3, 4]).axes) == 1
+
+
+def test_traversals_one_panel_per_model():
+    low, high = torch.rand(3, 5, 32 * 32), torch.rand(3, 5, 32 * 32)
+    fig = plotting.traversals({"β = 1": low, "β = 8": high})
+    assert [sf._suptitle.get_text() for sf in fig.subfigs] == ["β = 1", "β = 8"]
+    assert sum(len(ax.images) for ax in fig.axes) == 30
+    assert fig.axes[0].images[0].get_array().shape == (32, 32)

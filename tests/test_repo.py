@@ -102,9 +102,10 @@ def test_chapters_end_with_at_least_three_checked_exercises(nb):
     assert len(exercises) >= 3
     for i in exercises:
         stub, check, solution = cells[i + 1], cells[i + 2], cells[i + 3]
-        assert "raise NotImplementedError" in source(stub)
+        # A function to write (stub raises NotImplementedError) or a value to set (None).
+        assert "raise NotImplementedError" in source(stub) or re.search(r"^\w+ = None  # your answer", source(stub), re.M)
         call = source(check).strip()
-        assert re.fullmatch(r"exercises\.check_\w+\(\w+\)", call), f"check cell: {call!r}"
+        assert call.startswith("exercises.check_"), f"check cell: {call!r}"
         assert "hide-input" in solution["metadata"].get("tags", []), "the solution is hidden in the book"
         assert solution["metadata"].get("cellView") == "form", "the solution is a form cell in Colab"
         assert solution["metadata"].get("mystnb", {}).get("code_prompt_show") == "Show the solution"

@@ -4,17 +4,36 @@ One module per concept; chapters import what they teach:
 
 - ``settings``: fast mode, device, seeding, each chapter's costly settings
 - ``data``: MNIST and Fashion-MNIST as tensors, batches as index slices
-- ``models``: the autoencoder (and, in later chapters, the VAEs)
-- ``losses``: reconstruction losses in nats per image
+- ``models``: the autoencoder, the VAE and the convolutional VAE
+- ``gaussian``: reparameterization, the closed-form KL, log densities
+- ``losses``: reconstruction losses and the (beta-)VAE loss, in nats per image
 - ``train``: ``fit`` for every model, ``evaluate``, checkpoints
-- ``metrics``: reconstruction errors, ROC AUC, linear probes
-- ``latent``: codes of whole data sets
+- ``metrics``: ELBO, importance-sampled log-likelihood, active units, MIG, ...
+- ``latent``: codes of data sets, interpolation, traversals, manifold grids
+- ``sprites``: procedural sprites with known generative factors
 - ``plotting``: every figure of the book
+- ``widgets``: the interactive explorers
 - ``exercises``: the checks of the exercise cells
 """
 
-from . import data, exercises, latent, losses, metrics, models, plotting, settings, train
+from . import (
+    data,
+    exercises,
+    gaussian,
+    latent,
+    losses,
+    metrics,
+    models,
+    plotting,
+    settings,
+    sprites,
+    train,
+    widgets,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["data", "exercises", "latent", "losses", "metrics", "models", "plotting", "settings", "train"]
+__all__ = [
+    "data", "exercises", "gaussian", "latent", "losses", "metrics", "models",
+    "plotting", "settings", "sprites", "train", "widgets",
+]

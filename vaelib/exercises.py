@@ -20,6 +20,7 @@ from torch import Tensor
 import math
 
 from .gaussian import gaussian_kl, reparameterize
+from .latent import lerp, prior_quantile_grid, slerp
 from .losses import vae_loss
 from .metrics import roc_auc, standardize
 
@@ -27,7 +28,13 @@ __all__ = [
     "CheckResult",
     "check_gaussian_kl",
     "check_kl_monte_carlo",
+    "check_beta_trend",
     "check_kl_warmup",
+    "check_lerp",
+    "check_mig_from_mi",
+    "check_quantile_grid",
+    "check_slerp",
+    "check_traversal_factor",
     "check_log_mean_exp",
     "check_log_normal",
     "check_logvar_gradient",
@@ -455,3 +462,145 @@ def check_kl_warmup(answer: Callable[[int, int, float], float]) -> CheckResult:
                 "The ramp runs backwards: beta starts at 0 and rises to its full value."),
     ]
     return _check("warmup_beta", many(answer), many(reference), cases, mistakes)
+
+
+# -- Chapter 5: latent space interpolation ------------------------------------
+
+
+def _path_cases() -> list[tuple[Tensor, Tensor, int]]:
+    g = torch.Generator().manual_seed(11)
+    z0, z1 = torch.randn(8, generator=g), torch.randn(8, generator=g) * 2
+    return [(z0, z1, 5), (torch.tensor([3.0, 0.0]), torch.tensor([0.0, 1.0]), 3)]
+
+
+def check_lerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
+    """Exercise: ``lerp(z0, z1, steps) -> [steps, d]``, endpoints included."""
+    mistakes = [
+        Mistake(lambda z0, z1, n: torch.stack([(1 - t) * z0 + t * z1 for t in torch.arange(n) / n]),
+                "Your path stops one step short of z1: use t = 0, 1/(steps-1), ..., 1 (torch.linspace(0, 1, steps))."),
+        Mistake(lambda z0, z1, n: lerp(z1, z0, n),
+                "Your path runs backwards: it must start at z0 (t = 0) and end at z1 (t = 1)."),
+        Mistake(lambda z0, z1, n: lerp(z0, z1, n).T, "Return one code per row: shape [steps, d]."),
+    ]
+    return _check("lerp", answer, lerp, _path_cases(), mistakes)
+
+
+def check_slerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
+    """Exercise: ``slerp(z0, z1, steps) -> [steps, d]``: great-circle direction, linear norm."""
+
+    def unit_circle_only(z0, z1, n):
+        path = slerp(z0, z1, n)
+        return path / path.norm(dim=1, keepdim=True)
+
+    def fixed_norm(z0, z1, n):
+        path = slerp(z0, z1, n)
+        return path / path.norm(dim=1, keepdim=True) * z0.norm()
+
+    mistakes = [
+        Mistake(lerp, "That is the straight line (lerp). Move along the great circle: "
+                      "sin((1-t) omega) u0 + sin(t omega) u1, divided by sin(omega)."),
+        Mistake(unit_circle_only, "The directions are right, but every code has norm 1. Scale each by a "
+                                  "norm that goes linearly from |z0| to |z1|."),
+        Mistake(fixed_norm, "The directions are right, but the norm stays |z0|. Let it go linearly from "
+                            "|z0| to |z1|, so the path ends exactly at z1."),
+    ]
+    return _check("slerp", answer, slerp, _path_cases(), mistakes)
+
+
+def check_quantile_grid(answer: Callable[[int], Tensor]) -> CheckResult:
+    """Exercise: ``grid_codes(n) -> [n * n, 2]``, codes at prior quantiles 0.05 .. 0.95."""
+
+    def uniform(n):
+        values = torch.linspace(-1.645, 1.645, n)
+        return torch.stack([values.repeat(n), values.flip(0).repeat_interleave(n)], dim=1)
+
+    def unflipped(n):
+        grid = prior_quantile_grid(n)
+        return torch.stack([grid[:, 0], grid[:, 1].flip(0)], dim=1)
+
+    mistakes = [
+        Mistake(uniform, "Those codes are evenly spaced. Space them by prior probability instead: "
+                         "torch.distributions.Normal(0, 1).icdf at probabilities 0.05 .. 0.95."),
+        Mistake(unflipped, "The rows run upside down: the top row of the picture has the largest z_2."),
+        Mistake(lambda n: prior_quantile_grid(n)[:, [1, 0]], "z_1 and z_2 are swapped: z_1 changes along a row."),
+    ]
+    return _check("grid_codes", answer, prior_quantile_grid, [(4,), (7,)], mistakes)
+
+
+# -- Chapter 6: beta-VAE and disentanglement ----------------------------------
+
+
+def _mig_cases() -> list[tuple[Tensor, Tensor]]:
+    g = torch.Generator().manual_seed(12)
+    mi = torch.rand(6, 4, generator=g) * 2
+    return [(mi, torch.tensor([1.1, 2.0, 2.3, 3.0]))]
+
+
+def check_mig_from_mi(answer: Callable[[Tensor, Tensor], float]) -> CheckResult:
+    """Exercise: ``mig_from_mi(mi [d, K], entropy [K]) -> float``."""
+
+    def reference(mi, entropy):
+        top = mi.topk(2, dim=0).values  # [2, K]
+        return ((top[0] - top[1]) / entropy).mean().item()
+
+    mistakes = [
+        Mistake(lambda mi, h: ((mi.max(0).values - mi.min(0).values) / h).mean().item(),
+                "The gap is between the *two largest* mutual informations of each factor, not the largest "
+                "and the smallest."),
+        Mistake(lambda mi, h: (mi.topk(2, dim=0).values[0] - mi.topk(2, dim=0).values[1]).mean().item(),
+                "Divide each factor's gap by its entropy, so that every factor counts on the same 0-1 scale."),
+        Mistake(lambda mi, h: ((mi.topk(2, dim=1).values[:, 0] - mi.topk(2, dim=1).values[:, 1]).mean()
+                               / h.mean()).item(),
+                "Take the top two over the *latents* (dim 0) for each factor, not over factors."),
+    ]
+    return _check("mig_from_mi", answer, reference, _mig_cases(), mistakes)
+
+
+def _answer_check(exercise: str, answer, correct, hint) -> CheckResult:
+    if answer is None or answer is ...:
+        return CheckResult(exercise, NOT_ATTEMPTED, "Set your answer in its cell, then run this check again.")
+    if answer == correct:
+        return CheckResult(exercise, PASS, "Well done!")
+    return CheckResult(exercise, FAIL, hint(answer))
+
+
+def check_beta_trend(answer: dict | None, betas, recon, kl) -> CheckResult:
+    """Exercise: predict ``{"recon": "up"|"down", "kl": "up"|"down"}`` as beta grows;
+    checked against the sweep's measured numbers."""
+    def trend(values):
+        return "up" if values[-1] > values[0] else "down"
+
+    correct = {"recon": trend(recon), "kl": trend(kl)}
+    if isinstance(answer, dict) and set(answer) != {"recon", "kl"}:
+        return CheckResult("beta_trend", FAIL, 'Answer with a dict with the keys "recon" and "kl".')
+
+    measured = {"recon": recon, "kl": kl}
+
+    def hint(answer):
+        wrong = [k for k in measured if answer.get(k) != correct[k]]
+        details = "; ".join(f"{k} went from {measured[k][0]:.1f} (beta = {betas[0]:g}) to "
+                            f"{measured[k][-1]:.1f} (beta = {betas[-1]:g})" for k in wrong)
+        return f"Look at the table again: {details}. A larger beta makes each nat of KL more expensive."
+
+    return _answer_check("beta_trend", answer if answer is None else dict(answer), correct, hint)
+
+
+def check_traversal_factor(answer: str | None, codes: Tensor, factors: Tensor, dim: int,
+                           names: Sequence[str]) -> CheckResult:
+    """Exercise: name the factor that latent ``dim`` captures in a traversal figure.
+
+    The right answer is the factor with the largest mutual information with
+    that latent (20-bin discretized mean codes), computed from the data.
+    """
+    from .metrics import latent_factor_information
+
+    mi = latent_factor_information(codes[:, dim:dim + 1], factors)[0].tolist()  # [K]
+    correct = names[max(range(len(mi)), key=mi.__getitem__)]
+    if answer is not None and answer not in names:
+        return CheckResult("traversal_factor", FAIL, f"Answer with one of {list(names)}.")
+
+    def hint(answer):
+        return (f"Not quite: this latent carries {mi[names.index(answer)]:.2f} nats about {answer}, "
+                f"but more about another factor. Look at what changes along its row, and what stays.")
+
+    return _answer_check("traversal_factor", answer, correct, hint)

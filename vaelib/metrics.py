@@ -21,6 +21,8 @@ __all__ = [
     "mig",
     "elbo",
     "importance_sampled_log_likelihood",
+    "kl_per_dimension",
+    "latent_factor_information",
     "linear_probe_accuracy",
     "reconstruction_errors",
     "roc_auc",
@@ -181,6 +183,22 @@ def active_units(model: nn.Module, x: Tensor, threshold: float = 0.01, batch_siz
     return int((variances > threshold).sum()), variances
 
 
+@torch.no_grad()
+def kl_per_dimension(model: nn.Module, x: Tensor, batch_size: int = 1_000) -> Tensor:
+    """Each latent dimension's share of the KL term, averaged over images: ``[d]`` nats.
+
+    Sums to the KL of the loss; a dimension near 0 carries no information.
+    """
+    model.eval()
+    device = _device(model)
+    total = None
+    for batch in batches(x, batch_size, shuffle=False):
+        mu, logvar = model.encode(batch.to(device))
+        part = (0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)).sum(0).cpu()  # [d]
+        total = part if total is None else total + part
+    return total / len(x)
+
+
 def _discretize(codes: Tensor, bins: int) -> Tensor:
     """Each column of ``codes`` ``[N, d]`` cut into ``bins`` equal-width bins: int ``[N, d]``."""
     low, high = codes.min(0).values, codes.max(0).values
@@ -199,6 +217,17 @@ def discrete_mutual_information(a: Tensor, b: Tensor) -> float:
     return (joint[nonzero] * (joint[nonzero] / (pa * pb)[nonzero]).log()).sum().item()
 
 
+def latent_factor_information(codes: Tensor, factors: Tensor, bins: int = 20) -> Tensor:
+    """Mutual information (nats) of every latent with every factor: ``[d, K]``.
+
+    ``codes`` ``[N, d]`` are discretized into ``bins`` equal-width bins per
+    latent; ``factors`` ``[N, K]`` are integer factor values.
+    """
+    binned = _discretize(codes.double(), bins)
+    return torch.tensor([[discrete_mutual_information(binned[:, j], factors[:, k])
+                          for k in range(factors.shape[1])] for j in range(codes.shape[1])])
+
+
 def mig(codes: Tensor, factors: Tensor, bins: int = 20) -> tuple[float, Tensor]:
     """Mutual information gap (Chen et al., 2018), as in disentanglement_lib.
 
@@ -214,14 +243,13 @@ def mig(codes: Tensor, factors: Tensor, bins: int = 20) -> tuple[float, Tensor]:
         raise ValueError(f"expected codes [N, d] and factors [N, K], got {tuple(codes.shape)} and {tuple(factors.shape)}")
     if codes.shape[1] < 2:
         raise ValueError("MIG needs at least two latent dimensions")
-    binned = _discretize(codes.double(), bins)
+    mi = latent_factor_information(codes, factors, bins)  # [d, K]
     gaps = []
     for k in range(factors.shape[1]):
         entropy = discrete_mutual_information(factors[:, k], factors[:, k])  # H(v) = I(v; v)
         if entropy == 0:
             raise ValueError(f"factor {k} takes a single value: its MIG is undefined")
-        mi = torch.tensor([discrete_mutual_information(binned[:, j], factors[:, k]) for j in range(codes.shape[1])])
-        top = mi.topk(2).values
+        top = mi[:, k].topk(2).values
         gaps.append(((top[0] - top[1]) / entropy).item())
     gaps_t = torch.tensor(gaps)
     return gaps_t.mean().item(), gaps_t

@@ -17,6 +17,7 @@ from .gaussian import normal_pdf
 
 __all__ = [
     "autoencoder_diagram",
+    "beta_sweep",
     "diagonal_gaussian",
     "error_histograms",
     "estimator_variance",
@@ -30,6 +31,7 @@ __all__ = [
     "latent_scatter",
     "loss_curves",
     "reconstructions",
+    "traversals",
 ]
 
 
@@ -354,4 +356,58 @@ def latent_activity(variances: Mapping[str, Tensor], threshold: float = 0.01) ->
     ax.set_ylabel("Var over images of E[z | x]")
     ax.legend(fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def beta_sweep(betas: Sequence[float], recon: Sequence[float], kl: Sequence[float],
+               active: Sequence[int] | None = None, mig: Sequence[float] | None = None) -> Figure:
+    """Reconstruction and KL (nats per image) against beta, with active units
+    and MIG, when given, in panels beside them."""
+    panels = 1 + (active is not None) + (mig is not None)
+    fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.3), squeeze=False)
+    ax = axes[0, 0]
+    ax.plot(betas, recon, "o-", label="reconstruction")
+    ax.plot(betas, kl, "s--", label="KL")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("β")
+    ax.set_ylabel("nats per image")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    extra = [("active units", active, "^-"), ("MIG", mig, "d-")]
+    for ax, (label, values, style) in zip(axes[0, 1:], [e for e in extra if e[1] is not None]):
+        ax.plot(betas, values, style, color="#55A868")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("β")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    for ax in axes[0]:
+        ax.set_xticks(list(betas), [f"{b:g}" for b in betas])
+    fig.tight_layout()
+    return fig
+
+
+def traversals(panels: Mapping[str, Tensor], row_labels: Sequence[str] | None = None, scale: float = 0.7) -> Figure:
+    """Latent traversals, one panel per model, side by side.
+
+    Each panel is ``[rows, cols, pixels]``: row ``i`` decodes a code whose
+    dimension ``i`` sweeps a range while the others stay fixed.
+    """
+    panels = {title: _as_images(images.reshape(-1, images.shape[-1])).reshape(*images.shape[:2], -1)
+              for title, images in panels.items()}
+    rows = max(p.shape[0] for p in panels.values())
+    cols = sum(p.shape[1] for p in panels.values())
+    fig = plt.figure(figsize=(cols * scale + 0.8 * len(panels), rows * scale + 0.5))
+    subfigures = fig.subfigures(1, len(panels), wspace=0.05, squeeze=False)[0]
+    for subfigure, (title, images) in zip(subfigures, panels.items()):
+        side = int(round(images.shape[-1] ** 0.5))
+        axes = subfigure.subplots(images.shape[0], images.shape[1], squeeze=False)
+        for r in range(images.shape[0]):
+            for c in range(images.shape[1]):
+                ax = axes[r, c]
+                ax.imshow(images[r, c].reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
+                ax.set_xticks([])
+                ax.set_yticks([])
+            label = row_labels[r] if row_labels is not None else f"z{r + 1}"
+            axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+        subfigure.suptitle(title, fontsize=11)
     return fig
