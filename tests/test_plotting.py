@@ -131,7 +131,8 @@ def test_beta_sweep_plots_each_series_against_beta():
 
 def test_traversals_one_panel_per_model():
     low, high = torch.rand(3, 5, 32 * 32), torch.rand(3, 5, 32 * 32)
-    fig = plotting.traversals({"β = 1": low, "β = 8": high})
+    fig = plotting.traversals({"β = 1": low, "β = 8": high}, row_labels={"β = 1": ["z1", "z2", "z3"], "β = 8": ["z4", "z2", "z9"]})
     assert [sf._suptitle.get_text() for sf in fig.subfigs] == ["β = 1", "β = 8"]
+    assert [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()] == ["z1", "z2", "z3", "z4", "z2", "z9"]
     assert sum(len(ax.images) for ax in fig.axes) == 30
     assert fig.axes[0].images[0].get_array().shape == (32, 32)

@@ -73,10 +73,15 @@ def test_interpolation_explorer_walks_the_chosen_path():
     assert torch.allclose(explorer.code(), z0)
     explorer.t.value = 0.5
     assert torch.allclose(explorer.code().norm(), torch.tensor(2.0))  # spherical keeps the norm
-    first = shown_image(explorer)
+    framed = explorer.figure.axes[explorer.index()]
+    assert explorer.index() == 2 and framed.spines["top"].get_visible()
+    expected = torch.sigmoid(model.decode(explorer.code()[None])).detach().reshape(28, 28)
+    assert torch.allclose(torch.tensor(framed.images[0].get_array()), expected, atol=1e-6)
+    spherical_middle = torch.tensor(framed.images[0].get_array())
     explorer.kind.value = "linear"
     assert torch.allclose(explorer.code(), torch.tensor([1.0, 1.0, 0.0]))
-    assert not torch.allclose(first, shown_image(explorer))
+    middle = torch.tensor(explorer.figure.axes[explorer.index()].images[0].get_array())
+    assert not torch.allclose(spherical_middle, middle)
 
 
 def test_traversal_explorer_shows_one_image_per_value():

@@ -162,7 +162,10 @@ def autoencoder_diagram(
     n = len(sizes)
     mid = n // 2
     fig, ax = plt.subplots(figsize=(9, 3.8))
-    height = lambda size: 2.6 * np.sqrt(size / input_dim) + 0.15  # noqa: E731
+
+    def height(size: int) -> float:
+        return 2.6 * np.sqrt(size / input_dim) + 0.15
+
     xs = np.arange(n) * 1.25
     colors = ["#4C72B0"] * mid + ["#DD8452"] + ["#55A868"] * mid
     for i, (x, size) in enumerate(zip(xs, sizes)):
@@ -386,28 +389,34 @@ def beta_sweep(betas: Sequence[float], recon: Sequence[float], kl: Sequence[floa
     return fig
 
 
-def traversals(panels: Mapping[str, Tensor], row_labels: Sequence[str] | None = None, scale: float = 0.7) -> Figure:
+def traversals(panels: Mapping[str, Tensor], row_labels: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
+               scale: float = 0.85) -> Figure:
     """Latent traversals, one panel per model, side by side.
 
     Each panel is ``[rows, cols, pixels]``: row ``i`` decodes a code whose
-    dimension ``i`` sweeps a range while the others stay fixed.
+    one dimension sweeps a range while the others stay fixed.  ``row_labels``:
+    one list for every panel, or a list per panel title.
     """
     panels = {title: _as_images(images.reshape(-1, images.shape[-1])).reshape(*images.shape[:2], -1)
               for title, images in panels.items()}
     rows = max(p.shape[0] for p in panels.values())
     cols = sum(p.shape[1] for p in panels.values())
-    fig = plt.figure(figsize=(cols * scale + 0.8 * len(panels), rows * scale + 0.5))
-    subfigures = fig.subfigures(1, len(panels), wspace=0.05, squeeze=False)[0]
+    fig = plt.figure(figsize=(cols * scale + 1.2 * len(panels), rows * scale + 0.6))
+    subfigures = fig.subfigures(1, len(panels), wspace=0.04, squeeze=False)[0]
     for subfigure, (title, images) in zip(subfigures, panels.items()):
         side = int(round(images.shape[-1] ** 0.5))
         axes = subfigure.subplots(images.shape[0], images.shape[1], squeeze=False)
+        subfigure.subplots_adjust(left=0.14, right=0.99, top=0.88, bottom=0.02, wspace=0.06, hspace=0.06)
+        labels = row_labels.get(title) if isinstance(row_labels, Mapping) else row_labels
         for r in range(images.shape[0]):
             for c in range(images.shape[1]):
                 ax = axes[r, c]
                 ax.imshow(images[r, c].reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
                 ax.set_xticks([])
                 ax.set_yticks([])
-            label = row_labels[r] if row_labels is not None else f"z{r + 1}"
-            axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
-        subfigure.suptitle(title, fontsize=11)
+                for spine in ax.spines.values():
+                    spine.set_color("0.85")
+            axes[r, 0].set_ylabel(labels[r] if labels is not None else f"row {r + 1}",
+                                  rotation=0, ha="right", va="center", fontsize=9)
+        subfigure.suptitle(title, fontsize=12)
     return fig

@@ -48,7 +48,11 @@ class Budget:
     fast: bool
 
     def describe(self) -> str:
-        size = lambda n: "all" if n is None else f"{n:,}"  # noqa: E731
+        """One line for the reader: which mode, and what it costs."""
+
+        def size(n: int | None) -> str:
+            return "all" if n is None else f"{n:,}"
+
         mode = "fast mode (VAELIB_FAST=1)" if self.fast else "full settings"
         return (
             f"{mode}: {self.epochs} epoch(s), {size(self.train_size)} training "

@@ -152,12 +152,23 @@ class InterpolationExplorer(Explorer):
         self.steps = steps
         super().__init__([self.t, self.kind])
 
+    def index(self) -> int:
+        """The step of the path that t points at."""
+        return round(self.t.value * (self.steps - 1))
+
     def code(self) -> Tensor:
-        index = round(self.t.value * (self.steps - 1))
-        return self.paths[self.kind.value][index]
+        return self.paths[self.kind.value][self.index()]
 
     def render(self) -> Figure:
-        return plotting.image_grid(_decode_images(self.model, self.code()[None]), ncols=1, scale=2.6)
+        """The whole path decoded, the step at t framed in red."""
+        images = _decode_images(self.model, self.paths[self.kind.value])
+        fig = plotting.image_rows({f"{self.kind.value}, t = {self.t.value:.2f}": images}, scale=0.75)
+        ax = fig.axes[self.index()]
+        for spine in ax.spines.values():
+            spine.set_visible(True)
+            spine.set_color("#C44E52")
+            spine.set_linewidth(2.5)
+        return fig
 
 
 class TraversalExplorer(Explorer):
