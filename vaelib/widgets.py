@@ -142,7 +142,7 @@ class LatentExplorer(Explorer):
 class InterpolationExplorer(Explorer):
     """A slider t in [0, 1] along the path between two codes, linear or spherical."""
 
-    def __init__(self, model, z0: Tensor, z1: Tensor, steps: int = 21) -> None:
+    def __init__(self, model, z0: Tensor, z1: Tensor, steps: int = 11) -> None:
         import ipywidgets as w
 
         self.model = model
