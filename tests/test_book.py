@@ -124,6 +124,12 @@ def test_page_loads_with_images_math_and_no_errors(browser, server, entry):
         )
         assert math["errors"] == 0, "MathJax reported errors"
         assert math["typeset"] >= math["source"] > 0, f"math not typeset: {math}"
+        too_wide = page.evaluate(
+            """() => [...document.querySelectorAll('mjx-container[display="true"]')]
+                .filter(m => m.getBoundingClientRect().width > document.querySelector('article').clientWidth + 2)
+                .map(m => m.textContent.slice(0, 60))"""
+        )
+        assert too_wide == [], f"display equations wider than the text column: {too_wide}"
         assert problems == [], "\n".join(problems)
     finally:
         page.close()
