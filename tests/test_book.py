@@ -7,6 +7,7 @@ On a machine without chromium the browser checks skip and say so; under CI
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -88,6 +89,16 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def opened(browser, url: str):
+    """A loaded page and the list of console errors and failed requests it caused."""
+    page, problems = open_page(browser, url)
+    try:
+        yield page, problems
+    finally:
+        page.close()
+
+
 def open_page(browser, url: str):
     """Load a page; return it with the console errors and failed requests it caused."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -109,8 +120,7 @@ PAGES = toc_files()
 @pytest.mark.browser
 @pytest.mark.parametrize("entry", PAGES)
 def test_page_loads_with_images_math_and_no_errors(browser, server, entry):
-    page, problems = open_page(browser, f"{server}/{entry}.html")
-    try:
+    with opened(browser, f"{server}/{entry}.html") as (page, problems):
         broken = page.evaluate(
             "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
         )
@@ -131,8 +141,6 @@ def test_page_loads_with_images_math_and_no_errors(browser, server, entry):
         )
         assert too_wide == [], f"display equations wider than the text column: {too_wide}"
         assert problems == [], "\n".join(problems)
-    finally:
-        page.close()
 
 
 def colab_url(entry: str) -> str:
@@ -147,8 +155,7 @@ CHAPTERS = [e for e in PAGES if (REPO / f"{e}.ipynb").exists()]
 @pytest.mark.browser
 @pytest.mark.parametrize("entry", CHAPTERS)
 def test_each_chapter_opens_its_own_notebook_in_colab(browser, server, entry):
-    page, _ = open_page(browser, f"{server}/{entry}.html")
-    try:
+    with opened(browser, f"{server}/{entry}.html") as (page, _):
         links = page.evaluate(
             "() => [...document.querySelectorAll('a[href*=\"colab.research.google.com\"]')].map(a => a.href)"
         )
@@ -156,14 +163,11 @@ def test_each_chapter_opens_its_own_notebook_in_colab(browser, server, entry):
         if entry == CHAPTERS[0]:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / f"{Path(entry).name}.png"), full_page=True)
-    finally:
-        page.close()
 
 
 @pytest.mark.browser
 def test_exercise_solutions_are_hidden_behind_a_toggle(browser, server):
-    page, _ = open_page(browser, f"{server}/{CHAPTERS[0]}.html")
-    try:
+    with opened(browser, f"{server}/{CHAPTERS[0]}.html") as (page, _):
         hidden = page.evaluate(
             """() => [...document.querySelectorAll('.cell.tag_hide-input')].map(cell => {
                 const details = cell.querySelector('details');
@@ -171,8 +175,6 @@ def test_exercise_solutions_are_hidden_behind_a_toggle(browser, server):
             })"""
         )
         assert len(hidden) >= 3 and all(hidden), f"solution cells hidden behind 'Show the solution': {hidden}"
-    finally:
-        page.close()
 
 
 def test_internal_links_point_at_pages_and_sections_that_exist(built_book):
@@ -208,8 +210,7 @@ def test_the_static_latent_explorer_decodes_in_the_browser(browser, server):
 
     from vaelib import widgets
 
-    page, problems = open_page(browser, f"{server}/book/05_latent_space.html")
-    try:
+    with opened(browser, f"{server}/book/05_latent_space.html") as (page, problems):
         explorer = page.locator(".vaelib-static-explorer")
         assert explorer.count() == 1, "chapter 5 has one static explorer"
         spec = json.loads(explorer.locator("script[type='application/json']").text_content())
@@ -235,5 +236,3 @@ def test_the_static_latent_explorer_decodes_in_the_browser(browser, server):
             images.append(shown)
         assert (images[0] - images[1]).abs().mean() > 0.05, "two distant points decoded to the same image"
         assert problems == [], "\n".join(problems)
-    finally:
-        page.close()
