@@ -135,3 +135,12 @@ def test_kl_warmup_raises_beta_linearly_during_training_only():
     objective(model, x)
     assert objective.step == 6  # evaluation does not advance the warm-up
     assert losses.VAEObjective(beta=3.0).current_beta() == 3.0
+
+
+def test_objective_refuses_bad_options_before_training():
+    with pytest.raises(ValueError, match="reconstruction"):
+        losses.VAEObjective(reconstruction="l1")
+    with pytest.raises(ValueError, match="sigma"):
+        losses.VAEObjective(reconstruction="mse", sigma=0.0)
+    with pytest.raises(TypeError):
+        losses.VAEObjective(sigmaa=0.1)  # a misspelt option is not silently ignored

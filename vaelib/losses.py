@@ -82,6 +82,19 @@ def denoising_loss(noise_std: float) -> Callable[[nn.Module, Tensor], Tensor]:
     return loss
 
 
+def _check_options(beta, reconstruction="bce", sigma=0.1, pixel_reduction="sum", latent_reduction="sum") -> None:
+    """Refuse a bad beta or loss option with a ValueError that names it."""
+    if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
+        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+    if reconstruction not in ("bce", "mse"):
+        raise ValueError(f"reconstruction must be 'bce' or 'mse', got {reconstruction!r}")
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    for name, value in [("pixel_reduction", pixel_reduction), ("latent_reduction", latent_reduction)]:
+        if value not in ("sum", "mean"):
+            raise ValueError(f"{name} must be 'sum' or 'mean', got {value!r}")
+
+
 def vae_loss(
     x: Tensor,
     logits: Tensor,
@@ -106,17 +119,11 @@ def vae_loss(
     the most common bug in VAE code (chapter 4 shows what it does); leave
     them at ``"sum"``.
     """
-    if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
-        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
-    for name, value in [("pixel_reduction", pixel_reduction), ("latent_reduction", latent_reduction)]:
-        if value not in ("sum", "mean"):
-            raise ValueError(f"{name} must be 'sum' or 'mean', got {value!r}")
+    _check_options(beta, reconstruction, sigma, pixel_reduction, latent_reduction)
     if reconstruction == "bce":
         recon = bce_per_image(logits, x)  # [B]
-    elif reconstruction == "mse":
-        recon = gaussian_nll_per_image(logits, x, sigma)  # [B]
     else:
-        raise ValueError(f"reconstruction must be 'bce' or 'mse', got {reconstruction!r}")
+        recon = gaussian_nll_per_image(logits, x, sigma)  # [B]
     kl = gaussian_kl(mu, logvar)  # [B]
     if pixel_reduction == "mean":
         recon = recon / logits.shape[-1]
@@ -140,8 +147,7 @@ class VAEObjective:
     def __init__(self, beta: float = 1.0, warmup_steps: int = 0, **loss_options) -> None:
         if warmup_steps < 0:
             raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps}")
-        vae_loss(torch.zeros(1, 1), torch.zeros(1, 1), torch.zeros(1, 1), torch.zeros(1, 1),
-                 beta=beta, **loss_options)  # refuse bad options now, not mid-training
+        _check_options(beta, **loss_options)  # refuse bad options now, not mid-training
         self.beta = beta
         self.warmup_steps = warmup_steps
         self.loss_options = loss_options

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from .data import batches
 from .gaussian import log_normal_diag, log_standard_normal, reparameterize
+from .latent import encode_dataset
 from .losses import bce_per_image, vae_loss
 
 __all__ = [
@@ -176,10 +177,7 @@ def active_units(model: nn.Module, x: Tensor, threshold: float = 0.01, batch_siz
     ``Var_x(E_q[z_j | x]) > threshold`` (Burda et al., 2016).  An inactive
     dimension has collapsed to the prior, whatever the image.
     """
-    model.eval()
-    device = _device(model)
-    means = torch.cat([model.encode(b.to(device))[0].cpu() for b in batches(x, batch_size, shuffle=False)])
-    variances = means.var(dim=0)  # [d]
+    variances = encode_dataset(model, x, batch_size).var(dim=0)  # [d]: over images, of the mean codes
     return int((variances > threshold).sum()), variances
 
 

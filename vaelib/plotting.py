@@ -219,7 +219,8 @@ def normal_curve(mu: float = 0.0, sigma: float = 1.0, others: Sequence[tuple[flo
                 arrowprops={"arrowstyle": "->", "color": "#55A868", "lw": 1.8})
     ax.text(mu + sigma / 2, height * 1.06, "σ", ha="center", va="bottom", fontsize=13, color="#55A868")
     ax.set_xlim(*xlim)
-    ax.set_ylim(0, max(peak, *(1 / (s * np.sqrt(2 * np.pi)) for _, s in others)) * 1.2 if others else peak * 1.2)
+    peaks = [peak] + [1 / (s * np.sqrt(2 * np.pi)) for _, s in others]  # a Gaussian peaks at its mean
+    ax.set_ylim(0, 1.2 * max(peaks))
     ax.set_xlabel("x")
     ax.set_ylabel("density p(x)")
     ax.legend(fontsize=8, loc="upper right", frameon=False)
