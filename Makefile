@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make book   build the book at full settings into _build/html
-#   make test   unit tests, every notebook (fast mode), the book build with -W
+#   make test   ruff (lint + format check), unit tests, every notebook (fast mode), the book build with -W
 #               (fast mode) and the browser check
 # Both create .venv with the pinned dependencies on first use.
 
@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test unit clean
+.PHONY: book test unit lint clean
 
 $(STAMP): requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,11 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --all
 	@echo "The book is in _build/html/index.html"
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check vaelib tests benchmarks book/_ext
+	$(BIN)/ruff format --check vaelib tests benchmarks book/_ext
+
+test: $(STAMP) lint
 	VAELIB_FAST=1 $(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider
 
 unit: $(STAMP)

@@ -23,9 +23,17 @@ def main() -> None:
     args = parser.parse_args()
     settings.seed_everything(0)
     train_set = data.load("mnist", "train")
-    model = models.Autoencoder(models.AutoencoderConfig(hidden_dims=(512, 256), latent_dim=16))
-    history = train.fit(model, losses.autoencoder_loss, train_set.x, epochs=args.runs,
-                        batch_size=128, lr=1e-3, device="cpu", progress=False)
+    model = models.Autoencoder(models.MLPConfig(hidden_dims=(512, 256), latent_dim=16))
+    history = train.fit(
+        model,
+        losses.autoencoder_loss,
+        train_set.x,
+        epochs=args.runs,
+        batch_size=128,
+        lr=1e-3,
+        device="cpu",
+        progress=False,
+    )
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {len(train_set):,} images")
     for i, seconds in enumerate(history.seconds, 1):
         print(f"epoch {i}: {seconds:.2f} s (train loss {history.train[i - 1]['loss']:.1f} nats per image)")

@@ -39,8 +39,7 @@ def reference_epoch(root: str) -> float:
     """One epoch as in PyTorch's examples/vae/main.py (per-item PIL -> tensor)."""
     model = models.VAE()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    dataset = torchvision.datasets.MNIST(root, train=True, download=False,
-                                         transform=torchvision.transforms.ToTensor())
+    dataset = torchvision.datasets.MNIST(root, train=True, download=False, transform=torchvision.transforms.ToTensor())
     loader = DataLoader(dataset, batch_size=128, shuffle=True)
     start = time.perf_counter()
     model.train()
@@ -73,24 +72,39 @@ def main() -> None:
         theirs.append(reference_epoch(root))
         print(f"run {run + 1}: vaelib.fit {ours[-1]:.2f} s, reference loop {theirs[-1]:.2f} s")
     ratio = statistics.median(ours) / statistics.median(theirs)
-    print(f"median epoch: vaelib.fit {statistics.median(ours):.2f} s, "
-          f"reference {statistics.median(theirs):.2f} s, ratio {ratio:.2f} (goal: at most 0.5)")
+    print(
+        f"median epoch: vaelib.fit {statistics.median(ours):.2f} s, "
+        f"reference {statistics.median(theirs):.2f} s, ratio {ratio:.2f} (goal: at most 0.5)"
+    )
 
     if args.epochs:
         settings.seed_everything(0)
         model = models.VAE()
-        history = train.fit(model, losses.VAEObjective(), train_set.x, test_set.x, epochs=args.epochs,
-                            batch_size=128, lr=1e-3, device="cpu", progress=False)
-        for epoch, (tr, te) in enumerate(zip(history.train, history.test), 1):
+        history = train.fit(
+            model,
+            losses.VAEObjective(),
+            train_set.x,
+            test_set.x,
+            epochs=args.epochs,
+            batch_size=128,
+            lr=1e-3,
+            device="cpu",
+            progress=False,
+        )
+        for epoch, (tr, te) in enumerate(zip(history.train, history.test, strict=True), 1):
             print(f"epoch {epoch:2}: train loss {tr['loss']:.2f}, test loss {te['loss']:.2f} nats per image")
         test_elbo = metrics.elbo(model, test_set.x)
         subset = test_set.x[: args.k_images]
         nll = -metrics.importance_sampled_log_likelihood(model, subset, k=args.k).mean().item()
         subset_loss = -metrics.elbo(model, subset)["elbo"]
-        print(f"after {args.epochs} epochs: test loss (-ELBO, 1 sample) {-test_elbo['elbo']:.2f} nats per image "
-              "(goal: at most 106; PyTorch's example reports about 105.6)")
-        print(f"on the first {len(subset):,} test images: -ELBO {subset_loss:.2f}, "
-              f"importance-sampled -log p(x) with K={args.k}: {nll:.2f} nats per image")
+        print(
+            f"after {args.epochs} epochs: test loss (-ELBO, 1 sample) {-test_elbo['elbo']:.2f} nats per image "
+            "(goal: at most 106; PyTorch's example reports about 105.6)"
+        )
+        print(
+            f"on the first {len(subset):,} test images: -ELBO {subset_loss:.2f}, "
+            f"importance-sampled -log p(x) with K={args.k}: {nll:.2f} nats per image"
+        )
 
 
 if __name__ == "__main__":

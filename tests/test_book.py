@@ -10,25 +10,37 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import threading
+from html import unescape
 from pathlib import Path
+from urllib.parse import urldefrag, urlparse
 
 import pytest
+import torch
 import yaml
-
 from conftest import REPO
+from playwright.sync_api import sync_playwright
 from test_repo import toc_files
+
+from vaelib import static
 
 BUILD = REPO / "_build" / "fast"  # fast mode; `make book` writes _build/html
 HTML = BUILD / "_build" / "html"
 SCREENSHOTS = REPO / "_build" / "screenshots"
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-    "--disable-background-networking", "--disable-component-update",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
 ]
 
 pytestmark = pytest.mark.slow
@@ -65,8 +77,6 @@ def browser():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message + " (under CI this is a failure, not a skip)")
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
         yield browser
@@ -178,10 +188,6 @@ def test_exercise_solutions_are_hidden_behind_a_toggle(browser, server):
 
 
 def test_internal_links_point_at_pages_and_sections_that_exist(built_book):
-    import re
-    from html import unescape
-    from urllib.parse import urldefrag, urlparse
-
     broken = []
     for page in built_book.rglob("*.html"):
         if page.name in {"genindex.html", "search.html"}:
@@ -204,17 +210,11 @@ def test_internal_links_point_at_pages_and_sections_that_exist(built_book):
 def test_the_static_latent_explorer_decodes_in_the_browser(browser, server):
     """Move over the pad to two points: the canvas shows two different digits,
     each matching what the decoder computes in PyTorch for that point."""
-    import json
-
-    import torch
-
-    from vaelib import widgets
-
     with opened(browser, f"{server}/book/05_latent_space.html") as (page, problems):
         explorer = page.locator(".vaelib-static-explorer")
         assert explorer.count() == 1, "chapter 5 has one static explorer"
         spec = json.loads(explorer.locator("script[type='application/json']").text_content())
-        decoder = widgets.decoder_from_export(spec["decoder"])
+        decoder = static.decoder_from_export(spec["decoder"])
         explorer.scroll_into_view_if_needed()
         pad = explorer.locator("canvas.vaelib-latent-pad").bounding_box()
         images = []

@@ -1,8 +1,11 @@
+import shutil
 import urllib.error
 
+import numpy as np
 import pytest
 import torch
 import torchvision
+from conftest import write_idx
 
 from vaelib import data
 
@@ -10,7 +13,7 @@ from vaelib import data
 def test_load_returns_flat_float_pixels(fake_root):
     train = data.load("mnist", "train", root=fake_root)
     assert train.x.shape == (60, 784) and train.x.dtype == torch.float32
-    assert 0 <= train.x.min() and train.x.max() <= 1
+    assert train.x.min() >= 0 and train.x.max() <= 1
     assert train.y.dtype == torch.int64 and train.y.tolist() == [i % 10 for i in range(60)]
     assert len(train) == 60 and train.classes[0].startswith("0")
     test = data.load("fashion-mnist", "test", root=fake_root)
@@ -122,8 +125,225 @@ def test_shuffling_differs_between_epochs_and_is_seeded():
     assert torch.equal(first, again)
 
 
-def test_dynamic_binarization():
-    x = torch.full((2000, 784), 0.3)
-    (b,) = list(data.batches(x, 2000, shuffle=False, binarize_each=True))
-    assert set(b.unique().tolist()) <= {0.0, 1.0}
-    assert abs(b.mean().item() - 0.3) < 0.01
+# --- damaged or swapped raw files --------------------------------------------------------------
+
+
+def truncate(raw):
+    path = raw / "train-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:-100])
+
+
+def append_bytes(raw):
+    with (raw / "train-images-idx3-ubyte").open("ab") as f:
+        f.write(b"\0" * 7)
+
+
+def empty_images(raw):
+    (raw / "train-images-idx3-ubyte").write_bytes(b"")
+
+
+def empty_labels(raw):
+    (raw / "train-labels-idx1-ubyte").write_bytes(b"")
+
+
+def header_only(raw):
+    path = raw / "train-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:6])
+
+
+def labels_where_images_belong(raw):
+    shutil.copy(raw / "train-labels-idx1-ubyte", raw / "train-images-idx3-ubyte")
+
+
+def images_where_labels_belong(raw):
+    shutil.copy(raw / "train-images-idx3-ubyte", raw / "train-labels-idx1-ubyte")
+
+
+def other_splits_images(raw):
+    shutil.copy(raw / "t10k-images-idx3-ubyte", raw / "train-images-idx3-ubyte")
+
+
+def images_of_another_size(raw):
+    write_idx(raw / "train-images-idx3-ubyte", torch.zeros(60, 32, 32))
+
+
+def no_images(raw):
+    write_idx(raw / "train-images-idx3-ubyte", torch.zeros(0, 28, 28))
+    write_idx(raw / "train-labels-idx1-ubyte", torch.zeros(0))
+
+
+def still_compressed(raw):
+    write_idx(raw / "train-images-idx3-ubyte", torch.zeros(60, 28, 28), compress=True)
+    (raw / "train-images-idx3-ubyte.gz").replace(raw / "train-images-idx3-ubyte")
+
+
+def label_out_of_range(raw):
+    write_idx(raw / "train-labels-idx1-ubyte", torch.arange(60) % 11)
+
+
+@pytest.mark.parametrize(
+    "damage, bad_file, words",
+    [
+        (truncate, "train-images-idx3-ubyte", "truncated"),
+        (append_bytes, "train-images-idx3-ubyte", "7 trailing bytes"),
+        (empty_images, "train-images-idx3-ubyte", "empty file"),
+        (empty_labels, "train-labels-idx1-ubyte", "empty file"),
+        (header_only, "train-images-idx3-ubyte", "only 6 bytes"),
+        (labels_where_images_belong, "train-images-idx3-ubyte", "IDX labels file"),
+        (images_where_labels_belong, "train-labels-idx1-ubyte", "IDX images file"),
+        (other_splits_images, "train-labels-idx1-ubyte", "20 images and 60 labels"),
+        (images_of_another_size, "train-images-idx3-ubyte", "32x32"),
+        (no_images, "train-images-idx3-ubyte", "0 images"),
+        (still_compressed, "train-images-idx3-ubyte", "gzip"),
+        (label_out_of_range, "train-labels-idx1-ubyte", "labels up to 10"),
+    ],
+)
+def test_a_damaged_or_swapped_raw_file_is_named(fake_root, damage, bad_file, words):
+    raw = fake_root / "MNIST" / "raw"
+    damage(raw)
+    with pytest.raises(data.DataFormatError) as err:
+        data.load("mnist", "train", root=fake_root, download=False)
+    message = str(err.value)
+    assert isinstance(err.value, ValueError)
+    assert bad_file in message and str(raw) in message and words in message
+    assert "expected" in message and "found" in message and "download" in message
+
+
+def test_a_damaged_file_is_named_in_its_own_data_set_and_split(fake_root):
+    raw = fake_root / "FashionMNIST" / "raw"
+    path = raw / "t10k-labels-idx1-ubyte"
+    path.write_bytes(path.read_bytes()[:-3])
+    with pytest.raises(data.DataFormatError) as err:
+        data.load("fashion-mnist", "test", root=fake_root)
+    assert "t10k-labels-idx1-ubyte" in str(err.value) and str(raw) in str(err.value)
+    assert len(data.load("mnist", "test", root=fake_root)) == 20  # the other data set is fine
+
+
+def test_a_replaced_file_loads_after_the_error(fake_root):
+    raw = fake_root / "MNIST" / "raw"
+    good = (raw / "train-images-idx3-ubyte").read_bytes()
+    (raw / "train-images-idx3-ubyte").write_bytes(good[:-1])
+    with pytest.raises(data.DataFormatError):
+        data.load("mnist", "train", root=fake_root)
+    (raw / "train-images-idx3-ubyte").write_bytes(good)
+    assert len(data.load("mnist", "train", root=fake_root)) == 60
+
+
+def test_compressed_copies_beside_the_unpacked_files_are_not_read(fake_root):
+    raw = fake_root / "MNIST" / "raw"
+    for name in ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"]:
+        (raw / f"{name}.gz").write_bytes(b"not even gzip")
+    assert len(data.load("mnist", "train", root=fake_root)) == 60
+
+
+# --- ImageSet refuses fields that do not fit ---------------------------------------------------
+
+
+def image_set(**fields):
+    good = {"x": torch.rand(4, 784), "y": torch.arange(4), "classes": tuple("0123456789"), "name": "mnist"}
+    return data.ImageSet(**{**good, "split": "train", **fields})
+
+
+@pytest.mark.parametrize(
+    "fields, error, words",
+    [
+        ({"x": [[0.5] * 784] * 4}, TypeError, "ImageSet.x must be a torch.Tensor"),
+        ({"x": torch.randint(0, 256, (4, 784), dtype=torch.uint8)}, TypeError, "ImageSet.x"),
+        ({"x": torch.rand(4, 28, 28)}, ValueError, "ImageSet.x must have shape [N, 784]"),
+        ({"x": torch.rand(4, 784) * 255}, ValueError, "ImageSet.x must hold pixels in [0, 1]"),
+        ({"x": torch.full((4, 784), float("nan"))}, ValueError, "ImageSet.x contains NaN"),
+        ({"y": [0, 1, 2, 3]}, TypeError, "ImageSet.y must be a torch.Tensor"),
+        ({"y": torch.arange(4, dtype=torch.int32)}, TypeError, "ImageSet.y must hold int64"),
+        ({"y": torch.arange(4)[:, None]}, ValueError, "ImageSet.y must have shape [N]"),
+        ({"y": torch.arange(3)}, ValueError, "4 images and 3 labels"),
+        ({"y": torch.tensor([0, 1, 2, 10])}, ValueError, "ImageSet.y must hold labels from 0 to 9"),
+        ({"y": torch.tensor([0, 1, 2, -1])}, ValueError, "ImageSet.y must hold labels from 0 to 9"),
+        ({"classes": list("0123456789")}, TypeError, "ImageSet.classes"),
+        ({"name": None}, TypeError, "ImageSet.name"),
+        ({"split": 0}, TypeError, "ImageSet.split"),
+    ],
+)
+def test_an_image_set_refuses_fields_that_do_not_fit(fields, error, words):
+    with pytest.raises(error) as err:
+        image_set(**fields)
+    assert words in str(err.value)
+
+
+def test_an_image_set_of_fitting_fields_is_made():
+    assert len(image_set()) == 4 and len(image_set(x=torch.rand(0, 784), y=torch.arange(0))) == 0
+
+
+# --- a loaded set is the caller's own ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [None, 10])
+def test_changing_a_loaded_set_in_place_changes_no_later_load(fake_root, size):
+    first = data.load("mnist", "train", root=fake_root, size=size)
+    x, y = first.x.clone(), first.y.clone()
+    first.x.mul_(0)
+    first.y.fill_(0)
+    second = data.load("mnist", "train", root=fake_root, size=size)
+    assert torch.equal(second.x, x) and torch.equal(second.y, y)
+    assert second.x.max() > 0
+
+
+def test_changing_a_subset_in_place_changes_no_full_load(fake_root):
+    full = data.load("mnist", "train", root=fake_root).x.clone()
+    data.load("mnist", "train", root=fake_root, size=60).x.mul_(0)
+    assert torch.equal(data.load("mnist", "train", root=fake_root).x, full)
+
+
+# --- bad arguments -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "arguments, error, words",
+    [
+        ({"size": True}, TypeError, "size must be an int"),
+        ({"size": 10.0}, TypeError, "size must be an int"),
+        ({"size": "10"}, TypeError, "size must be an int"),
+        ({"size": 0}, ValueError, "size must be between 1 and 60"),
+        ({"size": 61}, ValueError, "size must be between 1 and 60"),
+        ({"size": 10, "seed": 1.5}, TypeError, "seed must be an int"),
+        ({"download": "no"}, TypeError, "download must be True or False"),
+        ({"name": ["mnist"]}, ValueError, "unknown data set"),
+        ({"split": None}, ValueError, "unknown split"),
+    ],
+)
+def test_bad_load_arguments_are_named(fake_root, arguments, error, words):
+    with pytest.raises(error) as err:
+        data.load(**{"name": "mnist", "split": "train", "root": fake_root, **arguments})
+    assert words in str(err.value)
+
+
+def test_a_root_that_is_not_a_path_is_named():
+    with pytest.raises(TypeError, match="root must be a folder path"):
+        data.load("mnist", root=5)
+
+
+def test_sizes_of_any_integer_type_are_accepted(fake_root):
+    assert len(data.load("mnist", "train", root=fake_root, size=np.int64(5))) == 5
+
+
+@pytest.mark.parametrize(
+    "x, arguments, error, words",
+    [
+        (torch.rand(5, 2), {"batch_size": 0}, ValueError, "batch_size must be positive"),
+        (torch.rand(5, 2), {"batch_size": -3}, ValueError, "batch_size must be positive"),
+        (torch.rand(5, 2), {"batch_size": True}, TypeError, "batch_size must be an int"),
+        (torch.rand(5, 2), {"batch_size": 2.0}, TypeError, "batch_size must be an int"),
+        (torch.rand(5, 2), {"batch_size": "2"}, TypeError, "batch_size must be an int"),
+        ([[0.5, 0.5]] * 5, {}, TypeError, "x must be a torch.Tensor"),
+        (torch.rand(0, 784), {}, ValueError, "no images"),
+        (torch.tensor(0.5), {}, ValueError, "0-dimensional"),
+        (torch.rand(5, 2), {"generator": 0}, TypeError, "generator must be a torch.Generator"),
+    ],
+)
+def test_bad_batches_arguments_are_named_at_the_call(x, arguments, error, words):
+    with pytest.raises(error) as err:
+        data.batches(x, **arguments)  # raised at the call, not at the first batch
+    assert words in str(err.value)
+
+
+def test_batch_sizes_of_any_integer_type_are_accepted():
+    assert [len(b) for b in data.batches(torch.rand(5, 2), np.int64(2), shuffle=False)] == [2, 2, 1]

@@ -1,11 +1,13 @@
 """Each check passes its reference solution, fails known-wrong answers with the
 right hint, says "not attempted" for the stub, and never raises."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 
-from vaelib import exercises
+from vaelib import exercises, latent
 
 
 def stub(*args):
@@ -48,14 +50,14 @@ def test_reconstruction_error_by_probabilities_meets_log_zero():
 @pytest.mark.parametrize(
     "wrong, hint",
     [
-        (lambda x, l: reconstruction_solution(x, l) / 784, "averaged over the 784 pixels"),
-        (lambda x, l: F.binary_cross_entropy_with_logits(l, x), "averaged over everything"),
-        (lambda x, l: reconstruction_solution(x, l).mean(), "one number for the whole batch"),
-        (lambda x, l: reconstruction_solution(x, l).sum(), "summed over the batch"),
-        (lambda x, l: -reconstruction_solution(x, l), "sign is flipped"),
-        (lambda x, l: ((torch.sigmoid(l) - x) ** 2).sum(1), "squared error"),
-        (lambda x, l: F.binary_cross_entropy(l.clamp(0, 1), x, reduction="none").sum(1), "returns logits"),
-        (lambda x, l: torch.zeros(len(x)), "Expected tensor of shape [5]"),
+        (lambda x, logits: reconstruction_solution(x, logits) / 784, "averaged over the 784 pixels"),
+        (lambda x, logits: F.binary_cross_entropy_with_logits(logits, x), "averaged over everything"),
+        (lambda x, logits: reconstruction_solution(x, logits).mean(), "one number for the whole batch"),
+        (lambda x, logits: reconstruction_solution(x, logits).sum(), "summed over the batch"),
+        (lambda x, logits: -reconstruction_solution(x, logits), "sign is flipped"),
+        (lambda x, logits: ((torch.sigmoid(logits) - x) ** 2).sum(1), "squared error"),
+        (lambda x, logits: F.binary_cross_entropy(logits.clamp(0, 1), x, reduction="none").sum(1), "returns logits"),
+        (lambda x, logits: torch.zeros(len(x)), "Expected tensor of shape [5]"),
     ],
 )
 def test_reconstruction_error_hints(wrong, hint):
@@ -116,8 +118,6 @@ def test_standardize_hints(wrong, hint):
 
 
 # -- Chapters 2-4 -------------------------------------------------------------
-
-import math  # noqa: E402
 
 
 def log_normal_solution(x, mu, sigma):
@@ -185,7 +185,11 @@ WRONG = [
     (exercises.check_log_normal, lambda x, m, s: log_normal_solution(x, m, s).exp(), "density itself"),
     (exercises.check_log_normal, lambda x, m, s: log_normal_solution(x, m, s) + math.log(s), "-log(sigma)"),
     (exercises.check_log_normal, lambda x, m, s: -math.log(s) - 0.5 * ((x - m) / s) ** 2, "constant -log(2 pi)"),
-    (exercises.check_log_normal, lambda x, m, s: -0.5 * math.log(2 * math.pi) - math.log(s) - 0.5 * (x - m) ** 2 / s, "not by sigma"),
+    (
+        exercises.check_log_normal,
+        lambda x, m, s: -0.5 * math.log(2 * math.pi) - math.log(s) - 0.5 * (x - m) ** 2 / s,
+        "not by sigma",
+    ),
     (exercises.check_gaussian_kl, lambda mu, lv: 0.5 * (mu**2 + lv.exp() - 1 - lv), "sum over the latent"),
     (exercises.check_gaussian_kl, lambda mu, lv: 0.5 * (mu**2 + lv.exp() - 1 - lv).mean(1), "averaged over the latent"),
     (exercises.check_gaussian_kl, lambda mu, lv: (mu**2 + lv.exp() - 1 - lv).sum(1), "factor 1/2"),
@@ -199,9 +203,21 @@ WRONG = [
     (exercises.check_logvar_gradient, lambda lv, eps: torch.ones_like(lv), "dz/dmu"),
     (exercises.check_score_function, lambda f, mu, s, z: (f(z) * (z - mu) / s).mean().item(), "divide by the variance"),
     (exercises.check_score_function, lambda f, mu, s, z: (2 * z).mean().item(), "pathwise"),
-    (exercises.check_vae_loss, lambda x, l, mu, lv: F.binary_cross_entropy_with_logits(l, x) + gaussian_kl_solution(mu, lv).mean(), "784 times too small"),
-    (exercises.check_vae_loss, lambda x, l, mu, lv: vae_loss_solution(x, l, mu, lv) * len(x), "summed over the batch"),
-    (exercises.check_vae_loss, lambda x, l, mu, lv: F.binary_cross_entropy_with_logits(l, x, reduction="none").sum(1).mean(), "left out the KL"),
+    (
+        exercises.check_vae_loss,
+        lambda x, logits, mu, lv: F.binary_cross_entropy_with_logits(logits, x) + gaussian_kl_solution(mu, lv).mean(),
+        "784 times too small",
+    ),
+    (
+        exercises.check_vae_loss,
+        lambda x, logits, mu, lv: vae_loss_solution(x, logits, mu, lv) * len(x),
+        "summed over the batch",
+    ),
+    (
+        exercises.check_vae_loss,
+        lambda x, logits, mu, lv: F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1).mean(),
+        "left out the KL",
+    ),
     (exercises.check_log_mean_exp, lambda lw: torch.log(torch.exp(lw).mean(0)), "inf or NaN"),
     (exercises.check_log_mean_exp, lambda lw: torch.logsumexp(lw, 0), "Subtract log(K)"),
     (exercises.check_log_mean_exp, lambda lw: lw.mean(0), "Jensen"),
@@ -218,8 +234,6 @@ def test_known_mistakes_of_chapters_2_to_4_get_their_hint(check, wrong, hint):
 
 
 # -- Chapters 5 and 6 -----------------------------------------------------------
-
-from vaelib import latent  # noqa: E402
 
 
 def lerp_solution(z0, z1, steps):
@@ -247,8 +261,12 @@ def mig_solution(mi, entropy):
 
 @pytest.mark.parametrize(
     "check, solution",
-    [(exercises.check_lerp, lerp_solution), (exercises.check_slerp, slerp_solution),
-     (exercises.check_quantile_grid, grid_solution), (exercises.check_mig_from_mi, mig_solution)],
+    [
+        (exercises.check_lerp, lerp_solution),
+        (exercises.check_slerp, slerp_solution),
+        (exercises.check_quantile_grid, grid_solution),
+        (exercises.check_mig_from_mi, mig_solution),
+    ],
     ids=["lerp", "slerp", "grid", "mig"],
 )
 def test_checks_of_chapters_5_and_6(check, solution):
@@ -258,14 +276,36 @@ def test_checks_of_chapters_5_and_6(check, solution):
 @pytest.mark.parametrize(
     "check, wrong, hint",
     [
-        (exercises.check_lerp, lambda z0, z1, n: torch.stack([(1 - t) * z0 + t * z1 for t in torch.arange(n) / n]), "one step short"),
+        (
+            exercises.check_lerp,
+            lambda z0, z1, n: torch.stack([(1 - t) * z0 + t * z1 for t in torch.arange(n) / n]),
+            "one step short",
+        ),
         (exercises.check_lerp, lambda z0, z1, n: lerp_solution(z1, z0, n), "runs backwards"),
         (exercises.check_slerp, lerp_solution, "straight line"),
-        (exercises.check_slerp, lambda z0, z1, n: latent.slerp(z0, z1, n) / latent.slerp(z0, z1, n).norm(dim=1, keepdim=True), "norm 1"),
+        (
+            exercises.check_slerp,
+            lambda z0, z1, n: latent.slerp(z0, z1, n) / latent.slerp(z0, z1, n).norm(dim=1, keepdim=True),
+            "norm 1",
+        ),
         (exercises.check_quantile_grid, lambda n: grid_solution(n)[:, [1, 0]], "swapped"),
-        (exercises.check_quantile_grid, lambda n: torch.stack([torch.linspace(-1.645, 1.645, n).repeat(n), torch.linspace(1.645, -1.645, n).repeat_interleave(n)], 1), "evenly spaced"),
-        (exercises.check_mig_from_mi, lambda mi, h: ((mi.max(0).values - mi.min(0).values) / h).mean().item(), "two largest"),
-        (exercises.check_mig_from_mi, lambda mi, h: (mi.topk(2, 0).values[0] - mi.topk(2, 0).values[1]).mean().item(), "entropy"),
+        (
+            exercises.check_quantile_grid,
+            lambda n: torch.stack(
+                [torch.linspace(-1.645, 1.645, n).repeat(n), torch.linspace(1.645, -1.645, n).repeat_interleave(n)], 1
+            ),
+            "evenly spaced",
+        ),
+        (
+            exercises.check_mig_from_mi,
+            lambda mi, h: ((mi.max(0).values - mi.min(0).values) / h).mean().item(),
+            "two largest",
+        ),
+        (
+            exercises.check_mig_from_mi,
+            lambda mi, h: (mi.topk(2, 0).values[0] - mi.topk(2, 0).values[1]).mean().item(),
+            "entropy",
+        ),
     ],
 )
 def test_known_mistakes_of_chapters_5_and_6_get_their_hint(check, wrong, hint):

@@ -33,13 +33,33 @@ def test_gaussian_kl_sums_over_latent_dimensions():
     assert torch.allclose(gaussian.gaussian_kl(mu, torch.zeros(2, 7)), torch.full((2,), 3.5))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_kl_per_dimension_matches_torch_distributions_and_sums_to_the_kl(seed):
+    mu, logvar = random_pair(seed, (16, 6))
+    per_dim = gaussian.gaussian_kl_per_dim(mu, logvar)
+    expected = kl_divergence(Normal(mu, torch.exp(0.5 * logvar)), Normal(0.0, 1.0))  # [16, 6], elementwise
+    assert per_dim.shape == (16, 6)
+    assert torch.allclose(per_dim, expected, rtol=1e-5, atol=1e-5)
+    assert torch.allclose(per_dim.sum(-1), gaussian.gaussian_kl(mu, logvar), rtol=1e-6, atol=1e-6)
+
+
 def test_reparameterized_samples_have_the_right_mean_and_variance():
     mu = torch.tensor([[1.0, -2.0, 0.5]]).expand(200_000, 3)
     logvar = torch.tensor([[0.0, math.log(4.0), math.log(0.25)]]).expand(200_000, 3)
-    torch.manual_seed(0)
-    z = gaussian.reparameterize(mu, logvar)
+    z = gaussian.reparameterize(mu, logvar, generator=torch.Generator().manual_seed(0))
     assert torch.allclose(z.mean(0), torch.tensor([1.0, -2.0, 0.5]), atol=0.02)
     assert torch.allclose(z.var(0), torch.tensor([1.0, 4.0, 0.25]), rtol=0.02)
+
+
+def test_reparameterize_with_a_generator_is_reproducible_and_leaves_the_global_generator_alone():
+    mu, logvar = random_pair(2, (10, 4))
+    state = torch.get_rng_state()
+    first = gaussian.reparameterize(mu, logvar, generator=torch.Generator().manual_seed(7))
+    second = gaussian.reparameterize(mu, logvar, generator=torch.Generator().manual_seed(7))
+    assert torch.equal(first, second)
+    assert torch.equal(torch.get_rng_state(), state)
+    other = gaussian.reparameterize(mu, logvar, generator=torch.Generator().manual_seed(8))
+    assert not torch.equal(first, other)
 
 
 def test_gradients_reach_mu_and_logvar_but_not_eps():
@@ -53,18 +73,16 @@ def test_gradients_reach_mu_and_logvar_but_not_eps():
     assert eps.grad is None and not eps.requires_grad
 
 
-def test_reparameterize_with_given_noise_and_bad_shapes():
+def test_reparameterize_with_given_noise():
     mu, logvar, eps = torch.zeros(2, 3), torch.full((2, 3), math.log(9.0)), torch.ones(2, 3)
     assert torch.allclose(gaussian.reparameterize(mu, logvar, eps), torch.full((2, 3), 3.0))
-    with pytest.raises(ValueError, match="same shape"):
-        gaussian.reparameterize(mu, torch.zeros(2, 4))
     with pytest.raises(ValueError, match="eps"):
         gaussian.reparameterize(mu, logvar, torch.ones(3, 3))
 
 
 def test_log_densities_match_torch_distributions():
     mu, logvar = random_pair(1, (10, 3))
-    z = torch.randn(10, 3)
+    z = torch.randn(10, 3, generator=torch.Generator().manual_seed(3))
     expected = Independent(Normal(mu, torch.exp(0.5 * logvar)), 1).log_prob(z)
     assert torch.allclose(gaussian.log_normal_diag(z, mu, logvar), expected, atol=1e-5)
     standard = Independent(Normal(torch.zeros(3), torch.ones(3)), 1).log_prob(z)
@@ -76,12 +94,12 @@ def test_normal_pdf_integrates_to_one_and_peaks_at_mu():
     pdf = gaussian.normal_pdf(x, 1.5, 2.0)
     assert torch.trapezoid(pdf, x).item() == pytest.approx(1.0, abs=1e-6)
     assert x[pdf.argmax()].item() == pytest.approx(1.5, abs=1e-3)
-    with pytest.raises(ValueError):
-        gaussian.normal_pdf(x, 0.0, 0.0)
 
 
 def test_both_gradient_estimators_are_unbiased_and_reparameterization_has_lower_variance():
-    f = lambda z: z**2  # noqa: E731 -- d/dmu E[z^2] = 2 mu
+    def f(z):
+        return z**2  # d/dmu E[z^2] = 2 mu
+
     mu, sigma = 1.5, 1.0
     g = torch.Generator().manual_seed(0)
     score = torch.tensor([gaussian.score_function_gradient(f, mu, sigma, 100, g) for _ in range(400)])
@@ -89,3 +107,77 @@ def test_both_gradient_estimators_are_unbiased_and_reparameterization_has_lower_
     assert score.mean().item() == pytest.approx(2 * mu, abs=0.15)
     assert reparam.mean().item() == pytest.approx(2 * mu, abs=0.05)
     assert reparam.var() < score.var() / 5
+
+
+# -- Bad inputs: the error names the argument and what is wrong ------------------
+
+Z = torch.zeros(4, 3)
+
+# Every function that takes a (mu, logvar) pair.
+PAIR_FUNCTIONS = {
+    "reparameterize": gaussian.reparameterize,
+    "gaussian_kl": gaussian.gaussian_kl,
+    "gaussian_kl_per_dim": gaussian.gaussian_kl_per_dim,
+    "log_normal_diag": lambda mu, logvar: gaussian.log_normal_diag(Z, mu, logvar),
+}
+
+
+@pytest.mark.parametrize("function", PAIR_FUNCTIONS.values(), ids=PAIR_FUNCTIONS.keys())
+def test_mu_and_logvar_of_different_shapes_are_refused(function):
+    with pytest.raises(ValueError, match=r"mu \(4, 3\) and logvar \(4, 2\) must have the same shape"):
+        function(torch.zeros(4, 3), torch.zeros(4, 2))
+    with pytest.raises(ValueError, match="same shape"):
+        function(torch.zeros(4, 3), torch.zeros(3, 3))
+
+
+@pytest.mark.parametrize("function", PAIR_FUNCTIONS.values(), ids=PAIR_FUNCTIONS.keys())
+def test_integer_mu_or_logvar_is_refused(function):
+    with pytest.raises(TypeError, match=r"mu must be a floating-point tensor, got dtype torch.int64"):
+        function(torch.zeros(4, 3, dtype=torch.long), torch.zeros(4, 3))
+    with pytest.raises(TypeError, match=r"logvar must be a floating-point tensor, got dtype torch.int32"):
+        function(torch.zeros(4, 3), torch.zeros(4, 3, dtype=torch.int32))
+
+
+@pytest.mark.parametrize("function", PAIR_FUNCTIONS.values(), ids=PAIR_FUNCTIONS.keys())
+def test_mu_or_logvar_that_is_not_a_tensor_is_refused(function):
+    with pytest.raises(TypeError, match=r"mu must be a torch.Tensor, got list"):
+        function([[0.0, 0.0, 0.0]] * 4, torch.zeros(4, 3))
+    with pytest.raises(TypeError, match=r"logvar must be a torch.Tensor, got float"):
+        function(torch.zeros(4, 3), 0.0)
+
+
+@pytest.mark.parametrize("function", PAIR_FUNCTIONS.values(), ids=PAIR_FUNCTIONS.keys())
+def test_a_latent_dimension_of_zero_is_refused(function):
+    with pytest.raises(ValueError, match="latent dimension of at least 1"):
+        function(torch.zeros(4, 0), torch.zeros(4, 0))
+
+
+def test_log_normal_diag_refuses_z_of_another_latent_size():
+    mu, logvar = torch.zeros(4, 3), torch.zeros(4, 3)
+    with pytest.raises(ValueError, match=r"z \(4, 5\) and mu \(4, 3\) differ in their last \(latent\) dimension"):
+        gaussian.log_normal_diag(torch.zeros(4, 5), mu, logvar)
+    with pytest.raises(TypeError, match="z must be a floating-point tensor"):
+        gaussian.log_normal_diag(torch.zeros(4, 3, dtype=torch.long), mu, logvar)
+
+
+@pytest.mark.parametrize("sigma", [0.0, -1.0, float("nan"), float("inf")])
+def test_normal_pdf_refuses_a_sigma_that_is_not_positive_and_finite(sigma):
+    with pytest.raises(ValueError, match="sigma must be a positive finite number"):
+        gaussian.normal_pdf(torch.zeros(3), 0.0, sigma)
+
+
+ESTIMATORS = [gaussian.score_function_gradient, gaussian.reparameterized_gradient]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+@pytest.mark.parametrize("n", [0, -3, 2.5])
+def test_estimators_refuse_a_bad_number_of_samples(estimator, n):
+    with pytest.raises(ValueError, match=r"n \(the number of samples\) must be a positive integer"):
+        estimator(lambda z: z, 0.0, 1.0, n)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+@pytest.mark.parametrize("sigma", [0.0, -1.0, float("nan")])
+def test_estimators_refuse_a_sigma_that_is_not_positive(estimator, sigma):
+    with pytest.raises(ValueError, match="sigma must be a positive finite number"):
+        estimator(lambda z: z, 0.0, sigma, 10)

@@ -33,7 +33,7 @@ def test_real_mnist_loads_as_documented(mnist):
 def test_training_a_vae_on_an_mnist_slice_lowers_the_test_loss(mnist):
     train_set, test_set = mnist
     settings.seed_everything(0)
-    model = models.VAE(models.VAEConfig(hidden_dims=(200,), latent_dim=10))
+    model = models.VAE(models.MLPConfig(hidden_dims=(200,), latent_dim=10))
     before = metrics.elbo(model, test_set.x)["elbo"]
     history = train.fit(model, losses.VAEObjective(), train_set.x, test_set.x, epochs=3, device="cpu", progress=False)
     after = metrics.elbo(model, test_set.x)["elbo"]

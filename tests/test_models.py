@@ -5,7 +5,7 @@ from vaelib import models
 
 
 def test_autoencoder_shapes(images):
-    model = models.Autoencoder(models.AutoencoderConfig(hidden_dims=(32,), latent_dim=3))
+    model = models.Autoencoder(models.MLPConfig(hidden_dims=(32,), latent_dim=3))
     z = model.encode(images)
     assert z.shape == (8, 3)
     logits = model.decode(z)
@@ -21,12 +21,12 @@ def test_decoder_returns_logits_and_reconstruct_returns_probabilities(images):
             p.fill_(5.0)  # logits far outside [0, 1]
     assert model(images).min() > 1
     probs = model.reconstruct(images)
-    assert 0 <= probs.min() and probs.max() <= 1
+    assert probs.min() >= 0 and probs.max() <= 1
     assert torch.allclose(probs, torch.sigmoid(model(images)))
 
 
 def test_architecture_follows_the_config():
-    config = models.AutoencoderConfig(input_dim=784, hidden_dims=(64, 32), latent_dim=4)
+    config = models.MLPConfig(input_dim=784, hidden_dims=(64, 32), latent_dim=4)
     model = models.Autoencoder(config)
     linear = [m for m in model.encoder if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linear] == [(784, 64), (64, 32), (32, 4)]
@@ -36,17 +36,20 @@ def test_architecture_follows_the_config():
 
 
 def test_config_from_a_checkpoint_list_becomes_a_tuple():
-    assert models.AutoencoderConfig(hidden_dims=[8, 4]).hidden_dims == (8, 4)
+    assert models.MLPConfig(hidden_dims=[8, 4]).hidden_dims == (8, 4)
 
 
-@pytest.mark.parametrize("kwargs", [{"latent_dim": 0}, {"hidden_dims": (8, -1)}, {"input_dim": 2.5}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"latent_dim": 0}, {"hidden_dims": (8, -1)}, {"input_dim": 2.5}, {"hidden_dims": ()}, {"latent_dim": True}],
+)
 def test_bad_configs_are_refused(kwargs):
     with pytest.raises(ValueError, match="positive"):
-        models.AutoencoderConfig(**kwargs)
+        models.MLPConfig(**kwargs)
 
 
 def test_bad_inputs_are_refused():
-    model = models.Autoencoder(models.AutoencoderConfig(latent_dim=2))
+    model = models.Autoencoder(models.MLPConfig(latent_dim=2))
     with pytest.raises(ValueError, match="784"):
         model(torch.rand(4, 100))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
@@ -58,36 +61,63 @@ def test_bad_inputs_are_refused():
 # -- VAEs ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "model",
-    [models.VAE(models.VAEConfig(hidden_dims=(32,), latent_dim=4)),
-     models.ConvVAE(models.ConvVAEConfig(channels=(4, 8), hidden_dim=16, latent_dim=4))],
-    ids=["VAE", "ConvVAE"],
-)
-def test_vae_interface(model, images):
-    mu, logvar = model.encode(images)
-    assert mu.shape == logvar.shape == (8, 4)
-    logits, mu2, logvar2 = model(images)
-    assert logits.shape == (8, 784) and torch.equal(mu, mu2) and torch.equal(logvar, logvar2)
-    assert model.decode(mu).shape == (8, 784)
-    samples = model.sample(5, generator=torch.Generator().manual_seed(0))
-    assert samples.shape == (5, 784) and 0 <= samples.min() and samples.max() <= 1
-    again = model.sample(5, generator=torch.Generator().manual_seed(0))
-    assert torch.equal(samples, again)
-    assert torch.allclose(model.reconstruct(images), torch.sigmoid(model.decode(mu)))
+def small_models():
+    torch.manual_seed(0)
+    return [
+        models.Autoencoder(models.MLPConfig(hidden_dims=(32,), latent_dim=4)),
+        models.VAE(models.MLPConfig(hidden_dims=(32,), latent_dim=4)),
+    ]
+
+
+@pytest.mark.parametrize("model", small_models(), ids=["Autoencoder", "VAE"])
+def test_every_model_has_the_same_interface(model, images):
+    assert model.latent_dim == 4
+    z = model.encode_mean(images)
+    assert z.shape == (8, 4)
+    logits = model.decode(z)
+    assert logits.shape == (8, 784)
+    probs = model.decode_probs(z)
+    assert torch.allclose(probs, torch.sigmoid(logits)) and not probs.requires_grad
+    assert torch.allclose(model.reconstruct(images), probs)
     with pytest.raises(ValueError, match=r"\[B, 4\]"):
         model.decode(torch.zeros(2, 5))
+    with pytest.raises(TypeError, match="floating-point"):
+        model.decode(torch.zeros(2, 4, dtype=torch.long))
+    with pytest.raises(TypeError, match="tensor"):
+        model.decode_probs([[0.0] * 4])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        model.encode(images * 10)
+        model.encode_mean(images * 10)
 
 
-def test_the_vae_forward_pass_samples_through_reparameterize(images, monkeypatch):
-    model = models.VAE(models.VAEConfig(hidden_dims=(32,), latent_dim=4))
-    calls = []
-    real = models.reparameterize
-    monkeypatch.setattr(models, "reparameterize", lambda mu, logvar: calls.append(1) or real(mu, logvar))
-    model(images)
-    assert calls == [1]
+@pytest.mark.parametrize("model", small_models(), ids=["Autoencoder", "VAE"])
+@pytest.mark.parametrize("training", [True, False])
+def test_decoding_for_figures_leaves_the_mode_as_it_was(model, images, training):
+    model.train(training)
+    model.decode_probs(torch.zeros(1, 4))
+    model.reconstruct(images)
+    assert model.training is training
+
+
+def test_the_vae_encodes_to_a_gaussian_and_samples_from_the_prior(images):
+    model = models.VAE(models.MLPConfig(hidden_dims=(32,), latent_dim=4))
+    mu, logvar = model.encode(images)
+    assert mu.shape == logvar.shape == (8, 4)
+    assert torch.equal(model.encode_mean(images), mu)
+    logits, mu2, logvar2 = model(images)
+    assert logits.shape == (8, 784) and torch.equal(mu, mu2) and torch.equal(logvar, logvar2)
+    samples = model.sample(5, generator=torch.Generator().manual_seed(0))
+    assert samples.shape == (5, 784) and samples.min() >= 0 and samples.max() <= 1
+    assert torch.equal(samples, model.sample(5, generator=torch.Generator().manual_seed(0)))
+    with pytest.raises(ValueError, match="n must be"):
+        model.sample(0)
+
+
+def test_the_vae_forward_pass_samples_a_new_code_each_time(images):
+    model = models.VAE(models.MLPConfig(hidden_dims=(32,), latent_dim=4))
+    with torch.no_grad():
+        model.to_logvar.bias.fill_(0.0)  # sigma about 1: the noise is visible
+        first, second = model(images)[0], model(images)[0]
+    assert not torch.equal(first, second)
 
 
 def test_default_vae_is_the_784_400_20_of_the_literature():
@@ -96,7 +126,20 @@ def test_default_vae_is_the_784_400_20_of_the_literature():
     assert shapes == [(400, 784), (400,), (20, 400), (20,), (20, 400), (20,), (400, 20), (400,), (784, 400), (784,)]
 
 
-def test_conv_vae_config_is_validated():
-    with pytest.raises(ValueError, match="two numbers"):
-        models.ConvVAEConfig(channels=(4, 8, 16))
-    assert models.ConvVAEConfig(channels=[4, 8]).channels == (4, 8)
+def test_the_default_autoencoder_is_784_512_256_16():
+    config = models.Autoencoder().config
+    assert (config.input_dim, config.hidden_dims, config.latent_dim) == (784, (512, 256), 16)
+
+
+def test_model_device_and_evaluating():
+    model = models.VAE(models.MLPConfig(hidden_dims=(8,), latent_dim=2))
+    assert models.model_device(model) == torch.device("cpu")
+    with pytest.raises(ValueError, match="no parameters"):
+        models.model_device(torch.nn.ReLU())
+    model.train()
+    with models.evaluating(model):
+        assert not model.training
+    assert model.training
+    with pytest.raises(RuntimeError), models.evaluating(model):
+        raise RuntimeError("inside")
+    assert model.training

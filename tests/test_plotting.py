@@ -87,7 +87,7 @@ def test_normal_curve_marks_mu_and_sigma():
     assert "μ" in texts and "σ" in texts
     x, y = ax.lines[-1].get_data()
     assert abs(x[y.argmax()] - 1.0) < 0.02 and abs(y.max() - 0.7979) < 1e-3
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="sigma must be positive"):
         plotting.normal_curve(0.0, -1.0)
 
 
@@ -104,12 +104,6 @@ def test_kl_convergence_and_estimator_variance_plot_their_data():
     assert ax.get_yscale() == "log" and len(ax.lines) == 2
 
 
-def test_history_curves_one_line_per_run():
-    runs = {"x": History(train=[{"kl": 1.0}, {"kl": 2.0}]), "y": History(train=[{"kl": 3.0}])}
-    (ax,) = plotting.history_curves(runs, "kl").axes
-    assert [list(l.get_ydata()) for l in ax.lines] == [[1.0, 2.0], [3.0]]
-
-
 def test_vae_diagram_names_its_parts():
     texts = [t.get_text() for t in plotting.vae_diagram(784, (400,), 20).axes[0].texts]
     for part in ["encoder\n784 → 400", "μ\n20", "z\n20", "decoder\n20 → 400 → 784", "z = μ + σ ⊙ ε"]:
@@ -124,15 +118,17 @@ def test_latent_activity_one_bar_per_dimension_and_model():
 def test_beta_sweep_plots_each_series_against_beta():
     fig = plotting.beta_sweep([0.5, 1, 2], [90, 95, 100], [30, 25, 15], active=[20, 18, 10], mig=[0.1, 0.2, 0.3])
     assert len(fig.axes) == 3
-    assert [list(l.get_ydata()) for l in fig.axes[0].lines] == [[90, 95, 100], [30, 25, 15]]
+    assert [list(line.get_ydata()) for line in fig.axes[0].lines] == [[90, 95, 100], [30, 25, 15]]
     assert list(fig.axes[2].lines[0].get_ydata()) == [0.1, 0.2, 0.3]
     assert len(plotting.beta_sweep([1, 2], [1, 2], [3, 4]).axes) == 1
 
 
 def test_traversals_one_panel_per_model():
     low, high = torch.rand(3, 5, 32 * 32), torch.rand(3, 5, 32 * 32)
-    fig = plotting.traversals({"β = 1": low, "β = 8": high}, row_labels={"β = 1": ["z1", "z2", "z3"], "β = 8": ["z4", "z2", "z9"]})
-    assert [sf._suptitle.get_text() for sf in fig.subfigs] == ["β = 1", "β = 8"]
+    fig = plotting.traversals(
+        {"β = 1": low, "β = 8": high}, row_labels={"β = 1": ["z1", "z2", "z3"], "β = 8": ["z4", "z2", "z9"]}
+    )
+    assert [subfigure.get_suptitle() for subfigure in fig.subfigs] == ["β = 1", "β = 8"]
     assert [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()] == ["z1", "z2", "z3", "z4", "z2", "z9"]
     assert sum(len(ax.images) for ax in fig.axes) == 30
     assert fig.axes[0].images[0].get_array().shape == (32, 32)

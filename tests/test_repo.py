@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
-
 from conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "book").glob("*.ipynb"))
@@ -62,8 +61,12 @@ def test_notebooks_are_committed_without_outputs(nb):
 
 def test_every_page_is_in_the_toc_and_every_entry_exists():
     entries = toc_files()
-    pages = {str(p.relative_to(REPO).with_suffix("")) for p in (REPO / "book").glob("*") if p.suffix in {".md", ".ipynb"}}
-    assert pages == set(entries), f"in book/ but not in _toc.yml: {pages - set(entries)}; in _toc.yml but missing: {set(entries) - pages}"
+    pages = {
+        str(p.relative_to(REPO).with_suffix("")) for p in (REPO / "book").glob("*") if p.suffix in {".md", ".ipynb"}
+    }
+    assert pages == set(entries), (
+        f"in book/ but not in _toc.yml: {pages - set(entries)}; in _toc.yml but missing: {set(entries) - pages}"
+    )
     assert len(entries) == len(set(entries)), "a page is listed twice in _toc.yml"
 
 
@@ -91,7 +94,12 @@ def test_chapters_follow_the_skeleton(nb):
     headings = re.findall(r"^## (.+)$", markdown, flags=re.M)
     for required in ["Overview", "Prerequisites", "Summary", "Exercises"]:
         assert required in headings, f"{nb.name} lacks a '## {required}' section"
-    assert headings.index("Overview") < headings.index("Prerequisites") < headings.index("Summary") < headings.index("Exercises")
+    assert (
+        headings.index("Overview")
+        < headings.index("Prerequisites")
+        < headings.index("Summary")
+        < headings.index("Exercises")
+    )
 
 
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
@@ -103,7 +111,9 @@ def test_chapters_end_with_at_least_three_checked_exercises(nb):
     for i in exercises:
         stub, check, solution = cells[i + 1], cells[i + 2], cells[i + 3]
         # A function to write (stub raises NotImplementedError) or a value to set (None).
-        assert "raise NotImplementedError" in source(stub) or re.search(r"^\w+ = None  # your answer", source(stub), re.M)
+        assert "raise NotImplementedError" in source(stub) or re.search(
+            r"^\w+ = None  # your answer", source(stub), re.M
+        )
         call = source(check).strip()
         assert call.startswith("exercises.check_"), f"check cell: {call!r}"
         assert "hide-input" in solution["metadata"].get("tags", []), "the solution is hidden in the book"
@@ -141,9 +151,9 @@ def test_package_metadata_stays_loose_for_colab():
 
 
 def test_development_dependencies_are_pinned():
-    lines = [l.split("#")[0].strip() for l in (REPO / "requirements-dev.txt").read_text().splitlines()]
-    pins = [l for l in lines if l]
-    assert all("==" in l for l in pins), "every development dependency is pinned with =="
+    lines = [line.split("#")[0].strip() for line in (REPO / "requirements-dev.txt").read_text().splitlines()]
+    pins = [line for line in lines if line]
+    assert all("==" in pin for pin in pins), "every development dependency is pinned with =="
     for pin in ["torch==2.14.1", "torchvision==0.29.1", "jupyter-book==1.0.4.post1"]:
         assert pin in pins
     env = yaml.safe_load((REPO / "environment.yml").read_text())

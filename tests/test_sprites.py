@@ -1,3 +1,5 @@
+import time
+
 import pytest
 import torch
 
@@ -56,8 +58,6 @@ def test_factors_move_the_picture_as_they_say(data):
 
 
 def test_renders_in_seconds():
-    import time
-
     start = time.perf_counter()
     full = sprites.make_sprites()
     assert time.perf_counter() - start < 10 and len(full) == 3 * 4 * 8 * 10 * 10

@@ -1,12 +1,23 @@
-"""Explorers built and driven programmatically: no display needed."""
+"""Explorers built and driven programmatically, and displayed through IPython's own display machinery."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np
+import atexit
+import base64
+import builtins
+import sys
 
-from vaelib import widgets
+import IPython.display
+import numpy as np
+import pytest
+import torch
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+from traitlets.config import Config
+
+from vaelib import models, widgets
 
 
 def curve(explorer):
@@ -27,21 +38,32 @@ def test_gaussian_explorer_redraws_when_a_slider_moves():
     assert explorer.redraws == 3
 
 
-def test_explorer_display_bundle_carries_a_static_image(monkeypatch):
-    import IPython.display
+@pytest.fixture
+def ipython(tmp_path, monkeypatch):
+    """A real IPython shell (no kernel), as Jupyter has; what it changes in this process is put back after."""
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])  # the shell replaces __main__
+    for name in ["ps1", "ps2", "ps3"]:  # the shell sets its prompts
+        monkeypatch.setattr(sys, name, getattr(sys, name, None), raising=False)
+    for name in ["__IPYTHON__", "display"]:  # and two builtins
+        monkeypatch.setattr(builtins, name, getattr(builtins, name, None), raising=False)
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config)
+    yield shell
+    atexit.unregister(shell.atexit_operations)
+    InteractiveShell.clear_instance()
 
-    shown = []
-    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+
+def test_displaying_an_explorer_shows_the_widget_and_a_static_image(ipython):
     explorer = widgets.GaussianExplorer()
-    explorer._ipython_display_()
-    bundle = shown[-1]
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
-    assert bundle["image/png"].startswith("iVBOR")  # a PNG, base64
-
-
-import torch  # noqa: E402
-
-from vaelib import models  # noqa: E402
+    with capture_output() as captured:
+        IPython.display.display(explorer)
+    (output,) = captured.outputs
+    assert output.data["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
+    png = base64.b64decode(output.data["image/png"])
+    assert png.startswith(b"\x89PNG")  # a kernel-less page still shows the figure
+    assert "GaussianExplorer" in output.data["text/plain"]
 
 
 def shown_image(explorer):
@@ -50,7 +72,7 @@ def shown_image(explorer):
 
 def small_vae(latent_dim):
     torch.manual_seed(0)
-    return models.VAE(models.VAEConfig(hidden_dims=(32,), latent_dim=latent_dim))
+    return models.VAE(models.MLPConfig(hidden_dims=(32,), latent_dim=latent_dim))
 
 
 def test_latent_explorer_decodes_the_code_its_sliders_set():
@@ -93,30 +115,3 @@ def test_traversal_explorer_shows_one_image_per_value():
     explorer.dim.value = 2
     explorer.start.value = 3
     assert explorer.redraws == redraws + 2
-
-
-def test_exported_decoder_reproduces_the_model():
-    model = small_vae(2)
-    spec = widgets.export_decoder(model)
-    assert spec["side"] == 28 and [l["activation"] for l in spec["layers"]] == ["relu", "none"]
-    decoder = widgets.decoder_from_export(spec)
-    z = torch.randn(100, 2) * 2
-    with torch.no_grad():
-        assert (decoder(z) - torch.sigmoid(model.decode(z))).abs().max() < 0.01
-
-
-def test_static_explorer_embeds_the_decoder_and_its_script():
-    import json
-    import re
-
-    model = small_vae(2)
-    html = widgets.static_latent_explorer(model, torch.randn(30, 2), torch.arange(30) % 10).data
-    spec = json.loads(re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1))
-    assert spec["decoder"] == widgets.export_decoder(model) and len(spec["points"]) <= 30
-    assert "vaelib-latent-pad" in html and "function decode" in html
-    try:
-        widgets.static_latent_explorer(small_vae(3))
-    except ValueError as err:
-        assert "2-D" in str(err)
-    else:
-        raise AssertionError("a 3-D latent space was accepted")

@@ -4,7 +4,7 @@ One module per concept; chapters import what they teach:
 
 - ``settings``: fast mode, device, seeding, each chapter's costly settings
 - ``data``: MNIST and Fashion-MNIST as tensors, batches as index slices
-- ``models``: the autoencoder, the VAE and the convolutional VAE
+- ``models``: the autoencoder and the VAE, with one interface
 - ``gaussian``: reparameterization, the closed-form KL, log densities
 - ``losses``: reconstruction losses and the (beta-)VAE loss, in nats per image
 - ``train``: ``fit`` for every model, ``evaluate``, checkpoints
@@ -12,8 +12,16 @@ One module per concept; chapters import what they teach:
 - ``latent``: codes of data sets, interpolation, traversals, manifold grids
 - ``sprites``: procedural sprites with known generative factors
 - ``plotting``: every figure of the book
-- ``widgets``: the interactive explorers
+- ``widgets``: the interactive explorers (ipywidgets, need a kernel)
+- ``static``: explorers that run in the static HTML page, without a kernel
 - ``exercises``: the checks of the exercise cells
+
+Importing vaelib changes one global PyTorch setting: denormal floating-point
+numbers are flushed to zero on the CPU (``torch.set_flush_denormal(True)``,
+in ``settings``).  Training drives some gradients into that range, where x86
+CPUs compute many times slower; flushing keeps every epoch as fast as the
+first.  It changes results only below about 1e-38.  To undo it, call
+``torch.set_flush_denormal(False)`` after the import.
 """
 
 from . import (
@@ -27,6 +35,7 @@ from . import (
     plotting,
     settings,
     sprites,
+    static,
     train,
     widgets,
 )
@@ -34,6 +43,17 @@ from . import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "data", "exercises", "gaussian", "latent", "losses", "metrics", "models",
-    "plotting", "settings", "sprites", "train", "widgets",
+    "data",
+    "exercises",
+    "gaussian",
+    "latent",
+    "losses",
+    "metrics",
+    "models",
+    "plotting",
+    "settings",
+    "sprites",
+    "static",
+    "train",
+    "widgets",
 ]

@@ -17,6 +17,7 @@ from torch import Tensor
 
 __all__ = [
     "gaussian_kl",
+    "gaussian_kl_per_dim",
     "log_normal_diag",
     "log_standard_normal",
     "normal_pdf",
@@ -28,23 +29,49 @@ __all__ = [
 LOG_2PI = math.log(2 * math.pi)
 
 
+def _check_tensor(name: str, value: object) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if not value.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+
+
 def _check_pair(mu: Tensor, logvar: Tensor) -> None:
+    """``mu`` and ``logvar``: floating-point tensors of one shape ``[..., d]`` with ``d >= 1``."""
+    _check_tensor("mu", mu)
+    _check_tensor("logvar", logvar)
     if mu.shape != logvar.shape:
         raise ValueError(f"mu {tuple(mu.shape)} and logvar {tuple(logvar.shape)} must have the same shape")
+    if mu.dim() == 0 or mu.shape[-1] == 0:
+        raise ValueError(f"mu and logvar need a latent dimension of at least 1, got shape {tuple(mu.shape)}")
 
 
-def reparameterize(mu: Tensor, logvar: Tensor, eps: Tensor | None = None) -> Tensor:
+def reparameterize(
+    mu: Tensor, logvar: Tensor, eps: Tensor | None = None, generator: torch.Generator | None = None
+) -> Tensor:
     """A sample ``z = mu + sigma * eps`` with ``eps ~ N(0, I)``, ``[B, d]``.
 
     The randomness sits in ``eps``, outside the parameters, so gradients flow
-    from ``z`` to ``mu`` and ``logvar``.  Pass ``eps`` to fix the noise.
+    from ``z`` to ``mu`` and ``logvar``.  Pass ``eps`` to fix the noise, or a
+    ``generator`` (on ``mu``'s device) to draw it from; otherwise it comes
+    from PyTorch's global generator.
     """
     _check_pair(mu, logvar)
     if eps is None:
-        eps = torch.randn_like(mu)
-    elif eps.shape != mu.shape:
-        raise ValueError(f"eps {tuple(eps.shape)} must have the shape of mu {tuple(mu.shape)}")
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+    elif not isinstance(eps, Tensor) or eps.shape != mu.shape:
+        raise ValueError(f"eps {tuple(getattr(eps, 'shape', ()))} must have the shape of mu {tuple(mu.shape)}")
     return mu + torch.exp(0.5 * logvar) * eps
+
+
+def gaussian_kl_per_dim(mu: Tensor, logvar: Tensor) -> Tensor:
+    """KL( N(mu_j, exp(logvar_j)) || N(0, 1) ) of each latent dimension, ``[B, d]``.
+
+    ``0.5 * (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)``: the one place the book
+    computes it.  Summed over ``j`` it is :func:`gaussian_kl`.
+    """
+    _check_pair(mu, logvar)
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
 
 
 def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
@@ -53,12 +80,15 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
     ``0.5 * sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)``, summed over the
     latent dimensions: nats per image.
     """
-    _check_pair(mu, logvar)
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+    return gaussian_kl_per_dim(mu, logvar).sum(dim=-1)
 
 
 def log_normal_diag(z: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
     """log N(z; mu, diag(exp(logvar))), summed over the last dimension: ``[...]``."""
+    _check_pair(mu, logvar)
+    _check_tensor("z", z)
+    if z.shape[-1] != mu.shape[-1]:
+        raise ValueError(f"z {tuple(z.shape)} and mu {tuple(mu.shape)} differ in their last (latent) dimension")
     return -0.5 * (LOG_2PI + logvar + (z - mu).pow(2) / logvar.exp()).sum(dim=-1)
 
 
@@ -69,12 +99,19 @@ def log_standard_normal(z: Tensor) -> Tensor:
 
 def normal_pdf(x: Tensor, mu: float, sigma: float) -> Tensor:
     """The density of N(mu, sigma^2) at each ``x``."""
-    if sigma <= 0:
-        raise ValueError(f"sigma must be positive, got {sigma}")
+    if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
     return torch.exp(-0.5 * ((x - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
 
 
 # -- Two estimators of d/dmu E_{z ~ N(mu, sigma^2)}[f(z)] (chapter 3) ---------
+
+
+def _check_estimator(sigma: float, n: int) -> None:
+    if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n (the number of samples) must be a positive integer, got {n!r}")
 
 
 def score_function_gradient(
@@ -85,6 +122,7 @@ def score_function_gradient(
     Needs only values of ``f``, not its gradient, which is why it works for
     discrete variables too, at the price of a high variance.
     """
+    _check_estimator(sigma, n)
     z = mu + sigma * torch.randn(n, generator=generator, dtype=torch.float64)
     score = (z - mu) / sigma**2  # d/dmu log N(z; mu, sigma^2)
     return (f(z) * score).mean().item()
@@ -94,6 +132,7 @@ def reparameterized_gradient(
     f: Callable[[Tensor], Tensor], mu: float, sigma: float, n: int, generator: torch.Generator | None = None
 ) -> float:
     """Reparameterization: autograd through ``z = mu + sigma * eps``, averaged over ``n`` samples."""
+    _check_estimator(sigma, n)
     mu_t = torch.tensor(mu, dtype=torch.float64, requires_grad=True)
     eps = torch.randn(n, generator=generator, dtype=torch.float64)
     f(mu_t + sigma * eps).mean().backward()

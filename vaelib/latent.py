@@ -7,24 +7,22 @@ import torch
 from torch import Tensor, nn
 
 from .data import batches
+from .models import evaluating, model_device
 
 __all__ = ["encode_dataset", "lerp", "prior_quantile_grid", "slerp", "traversal"]
 
 
 @torch.no_grad()
 def encode_dataset(model: nn.Module, x: Tensor, batch_size: int = 1_000) -> Tensor:
-    """The codes of all images ``x`` ``[N, 784]``, as a CPU tensor ``[N, latent_dim]``.
+    """The codes ``model.encode_mean(x)`` of all images ``x`` ``[N, 784]``, as a CPU tensor ``[N, latent_dim]``.
 
-    Runs in batches on the model's device, in eval mode, without gradients.
-    For a model whose ``encode`` returns several tensors (a VAE's ``mu`` and
-    ``logvar``), the first one, the mean, is the code.
+    An autoencoder's code, or the mean ``mu`` of a VAE's q(z|x).  Runs in
+    batches on the model's device, in eval mode (then back to the model's
+    mode), without gradients.
     """
-    model.eval()
-    device = next(model.parameters()).device
-    codes = []
-    for batch in batches(x, batch_size, shuffle=False):
-        z = model.encode(batch.to(device))
-        codes.append((z[0] if isinstance(z, tuple) else z).cpu())
+    device = model_device(model)
+    with evaluating(model):
+        codes = [model.encode_mean(batch.to(device)).cpu() for batch in batches(x, batch_size, shuffle=False)]
     return torch.cat(codes)
 
 
@@ -47,8 +45,13 @@ def slerp(z0: Tensor, z1: Tensor, steps: int = 10) -> Tensor:
     _check_endpoints(z0, z1, steps)
     t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device)[:, None]  # [steps, 1]
     n0, n1 = z0.norm(), z1.norm()
+    if n0 == 0 or n1 == 0:
+        raise ValueError("slerp needs two nonzero codes: the zero vector has no direction (use lerp)")
     u0, u1 = z0 / n0, z1 / n1
-    omega = torch.arccos((u0 * u1).sum().clamp(-1.0, 1.0))
+    cos = (u0 * u1).sum().clamp(-1.0, 1.0)
+    omega = torch.arccos(cos)
+    if cos < -1 + 1e-6:
+        raise ValueError("slerp between opposite codes (z1 = -c * z0) is undefined: every great circle joins them")
     if omega.abs() < 1e-6:  # same direction: the great circle is a point
         directions = u0.expand(steps, -1)
     else:
@@ -57,6 +60,14 @@ def slerp(z0: Tensor, z1: Tensor, steps: int = 10) -> Tensor:
 
 
 def _check_endpoints(z0: Tensor, z1: Tensor, steps: int) -> None:
+    if not isinstance(z0, Tensor) or not isinstance(z1, Tensor):
+        raise TypeError(f"z0 and z1 must be torch tensors, got {type(z0).__name__} and {type(z1).__name__}")
+    if not (z0.is_floating_point() and z1.is_floating_point()):
+        raise TypeError(f"z0 and z1 must be floating-point codes, got {z0.dtype} and {z1.dtype}")
+    if not bool(torch.isfinite(z0).all() and torch.isfinite(z1).all()):
+        raise ValueError("z0 and z1 must be finite (found NaN or inf)")
+    if isinstance(steps, bool) or not isinstance(steps, int):
+        raise TypeError(f"steps must be an integer, got {steps!r}")
     if z0.dim() != 1 or z0.shape != z1.shape:
         raise ValueError(f"expected two codes of the same shape [d], got {tuple(z0.shape)} and {tuple(z1.shape)}")
     if steps < 2:
@@ -65,8 +76,15 @@ def _check_endpoints(z0: Tensor, z1: Tensor, steps: int) -> None:
 
 def traversal(z: Tensor, dim: int, values: Tensor) -> Tensor:
     """Copies of the code ``z`` (``[d]``) with dimension ``dim`` set to each of ``values``: ``[len(values), d]``."""
-    if z.dim() != 1 or not 0 <= dim < len(z):
-        raise ValueError(f"expected a code [d] and a dimension in 0..{len(z) - 1}, got {tuple(z.shape)} and {dim}")
+    if (
+        not isinstance(z, Tensor)
+        or z.dim() != 1
+        or not isinstance(dim, int)
+        or isinstance(dim, bool)
+        or not 0 <= dim < len(z)
+    ):
+        shape = tuple(z.shape) if isinstance(z, Tensor) else type(z).__name__
+        raise ValueError(f"expected a code z [d] and an integer dim in 0..d-1, got {shape} and {dim!r}")
     codes = z.repeat(len(values), 1)  # [n, d]
     codes[:, dim] = torch.as_tensor(values, dtype=z.dtype, device=z.device)
     return codes

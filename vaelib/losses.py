@@ -18,6 +18,7 @@ from .data import flatten_images
 from .gaussian import gaussian_kl
 
 __all__ = [
+    "NonFiniteLossError",
     "VAEObjective",
     "add_noise",
     "autoencoder_loss",
@@ -28,17 +29,50 @@ __all__ = [
 ]
 
 
+class NonFiniteLossError(FloatingPointError, ValueError):
+    """A loss, or a model output it is computed from, is NaN or infinite; the message says which."""
+
+
+def _check_logits(logits: Tensor, x: Tensor) -> Tensor:
+    """Check decoder logits ``[B, D]`` against images; return the images as ``[B, D]``."""
+    if not isinstance(logits, Tensor):
+        raise TypeError(f"logits must be a torch.Tensor, got {type(logits).__name__}")
+    if not logits.is_floating_point():
+        raise TypeError(f"logits must be floating-point (the decoder's raw outputs), got dtype {logits.dtype}")
+    if logits.dim() != 2:
+        raise ValueError(f"logits must have shape [B, pixels], got {tuple(logits.shape)}")
+    if isinstance(x, Tensor) and x.dim() >= 2 and len(x) and x[0].numel() != logits.shape[1]:
+        raise ValueError(
+            f"logits {tuple(logits.shape)} have {logits.shape[1]} pixels per image but the images x "
+            f"{tuple(x.shape)} have {x[0].numel()}: is the decoder's output the right size?"
+        )
+    x = flatten_images(x, logits.shape[1])
+    if len(x) != len(logits):
+        raise ValueError(f"logits hold {len(logits)} images but x holds {len(x)}: the batch sizes must match")
+    return x
+
+
+def _finite(per_image: Tensor, culprit: str) -> Tensor:
+    """Return ``per_image`` if every value is finite, else raise naming ``culprit``."""
+    if not bool(torch.isfinite(per_image).all()):
+        raise NonFiniteLossError(
+            f"the loss is NaN or infinite because {culprit} holds NaN or infinite values "
+            "(a diverged model? a learning rate too high?)"
+        )
+    return per_image
+
+
 def bce_per_image(logits: Tensor, x: Tensor) -> Tensor:
     """Binary cross-entropy of ``x`` under Bernoulli pixels with these logits.
 
     ``logits``, ``x``: ``[B, 784]``, ``x`` in [0, 1].  Returns ``[B]``: nats
     per image (summed over pixels).  Computed from the logits, so it is
-    finite even where ``sigmoid(logits)`` rounds to 0 or 1.
+    finite even where ``sigmoid(logits)`` rounds to 0 or 1; NaN or infinite
+    logits raise :class:`NonFiniteLossError`.
     """
-    x = flatten_images(x, logits.shape[-1])
-    if logits.shape != x.shape:
-        raise ValueError(f"logits {tuple(logits.shape)} and images {tuple(x.shape)} differ in shape")
-    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)  # [B]
+    x = _check_logits(logits, x)
+    per_image = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)  # [B]
+    return _finite(per_image, "logits")
 
 
 def gaussian_nll_per_image(logits: Tensor, x: Tensor, sigma: float = 0.1) -> Tensor:
@@ -49,13 +83,24 @@ def gaussian_nll_per_image(logits: Tensor, x: Tensor, sigma: float = 0.1) -> Ten
     image, ``p = sigmoid(logits)``.  A small ``sigma`` weighs reconstruction
     heavily against the KL; a large one lets the KL win (blurry images).
     """
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got {sigma}")
-    x = flatten_images(x, logits.shape[-1])
-    if logits.shape != x.shape:
-        raise ValueError(f"logits {tuple(logits.shape)} and images {tuple(x.shape)} differ in shape")
+    _check_sigma(sigma)
+    x = _check_logits(logits, x)
+    _finite(logits, "logits")  # sigmoid(+-inf) is finite, so the sum below would hide them
     squared = (x - torch.sigmoid(logits)).pow(2).sum(dim=1)  # [B]
-    return squared / (2 * sigma**2) + 0.5 * x.shape[1] * math.log(2 * math.pi * sigma**2)
+    per_image = squared / (2 * sigma**2) + 0.5 * x.shape[1] * math.log(2 * math.pi * sigma**2)
+    return _finite(per_image, "logits")
+
+
+def _check_sigma(sigma: float) -> None:
+    if isinstance(sigma, bool) or not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+
+
+def _check_noise_std(noise_std: float) -> None:
+    if isinstance(noise_std, bool) or not (
+        isinstance(noise_std, (int, float)) and math.isfinite(noise_std) and noise_std >= 0
+    ):
+        raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
 
 
 def autoencoder_loss(model: nn.Module, x: Tensor) -> Tensor:
@@ -65,16 +110,20 @@ def autoencoder_loss(model: nn.Module, x: Tensor) -> Tensor:
 
 def add_noise(x: Tensor, noise_std: float, generator: torch.Generator | None = None) -> Tensor:
     """Gaussian pixel noise with standard deviation ``noise_std``, clipped to [0, 1]."""
-    if noise_std < 0:
-        raise ValueError(f"noise_std must be non-negative, got {noise_std}")
+    _check_noise_std(noise_std)
+    if not isinstance(x, Tensor) or not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point tensor of pixels, got {type(x).__name__}")
     noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
     return (x + noise_std * noise).clamp_(0.0, 1.0)
 
 
 def denoising_loss(noise_std: float) -> Callable[[nn.Module, Tensor], Tensor]:
-    """The loss of a denoising autoencoder: corrupt the batch, reconstruct the clean one."""
-    if noise_std < 0:
-        raise ValueError(f"noise_std must be non-negative, got {noise_std}")
+    """The loss of a denoising autoencoder: corrupt the batch, reconstruct the clean one.
+
+    The noise comes from PyTorch's global generator, which ``train.fit``
+    seeds for the length of a run.
+    """
+    _check_noise_std(noise_std)
 
     def loss(model: nn.Module, x: Tensor) -> Tensor:
         return bce_per_image(model(add_noise(x, noise_std)), x).mean()
@@ -84,12 +133,11 @@ def denoising_loss(noise_std: float) -> Callable[[nn.Module, Tensor], Tensor]:
 
 def _check_options(beta, reconstruction="bce", sigma=0.1, pixel_reduction="sum", latent_reduction="sum") -> None:
     """Refuse a bad beta or loss option with a ValueError that names it."""
-    if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
+    if isinstance(beta, bool) or not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
         raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
     if reconstruction not in ("bce", "mse"):
         raise ValueError(f"reconstruction must be 'bce' or 'mse', got {reconstruction!r}")
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got {sigma}")
+    _check_sigma(sigma)
     for name, value in [("pixel_reduction", pixel_reduction), ("latent_reduction", latent_reduction)]:
         if value not in ("sum", "mean"):
             raise ValueError(f"{name} must be 'sum' or 'mean', got {value!r}")
@@ -124,7 +172,12 @@ def vae_loss(
         recon = bce_per_image(logits, x)  # [B]
     else:
         recon = gaussian_nll_per_image(logits, x, sigma)  # [B]
-    kl = gaussian_kl(mu, logvar)  # [B]
+    kl = gaussian_kl(mu, logvar)  # [B]; checks mu and logvar
+    if len(kl) != len(recon):
+        raise ValueError(
+            f"mu and logvar hold {len(kl)} images but logits and x hold {len(recon)}: the batch sizes must match"
+        )
+    _finite(kl, "mu or logvar")
     if pixel_reduction == "mean":
         recon = recon / logits.shape[-1]
     if latent_reduction == "mean":
@@ -137,32 +190,40 @@ class VAEObjective:
     """The loss function that ``train.fit`` minimizes for a VAE.
 
     ``objective(model, x)`` runs the model (``-> logits, mu, logvar``) and
-    returns :func:`vae_loss`'s parts plus the ``beta`` in force.  With
-    ``warmup_steps > 0``, beta rises linearly from 0 to ``beta`` over that
-    many training steps (KL warm-up, against posterior collapse); evaluation
-    in eval mode does not advance it.  Other keyword arguments go to
-    :func:`vae_loss`.
+    returns :func:`vae_loss`'s parts, ``{"loss", "recon", "kl"}``, in nats
+    per image.  With ``warmup_steps > 0``, the KL weight rises linearly from
+    0 to ``beta`` over that many training steps (KL warm-up, against
+    posterior collapse).  The weight of each training step is recorded in
+    ``betas``; ``train.fit`` calls :meth:`reset` when it starts, so every run
+    starts its warm-up from 0.  In eval mode (``train.evaluate``, the test
+    loss after each epoch) the full ``beta`` applies, so test losses of
+    different epochs compare.  Other keyword arguments go to :func:`vae_loss`.
     """
 
     def __init__(self, beta: float = 1.0, warmup_steps: int = 0, **loss_options) -> None:
-        if warmup_steps < 0:
-            raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps}")
+        if not isinstance(warmup_steps, int) or isinstance(warmup_steps, bool) or warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be an integer >= 0, got {warmup_steps!r}")
         _check_options(beta, **loss_options)  # refuse bad options now, not mid-training
         self.beta = beta
         self.warmup_steps = warmup_steps
         self.loss_options = loss_options
-        self.step = 0
+        self.betas: list[float] = []  # the KL weight of each training step since the last reset
 
-    def current_beta(self) -> float:
+    def reset(self) -> None:
+        """Forget the training steps taken: the next one starts the warm-up again."""
+        self.betas = []
+
+    def weight(self, step: int) -> float:
+        """The KL weight at training step ``step`` (0-based) of a run."""
         if self.warmup_steps == 0:
             return self.beta
-        return self.beta * min(1.0, self.step / self.warmup_steps)
+        return self.beta * min(1.0, step / self.warmup_steps)
 
     def __call__(self, model: nn.Module, x: Tensor) -> dict[str, Tensor]:
-        beta = self.current_beta()
-        logits, mu, logvar = model(x)
-        parts = vae_loss(x, logits, mu, logvar, beta=beta, **self.loss_options)
         if model.training:
-            self.step += 1
-        parts["beta"] = torch.tensor(beta)
-        return parts
+            beta = self.weight(len(self.betas))
+            self.betas.append(beta)
+        else:
+            beta = self.beta
+        logits, mu, logvar = model(x)
+        return vae_loss(x, logits, mu, logvar, beta=beta, **self.loss_options)

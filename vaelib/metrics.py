@@ -12,9 +12,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .data import batches
-from .gaussian import log_normal_diag, log_standard_normal, reparameterize
+from .gaussian import gaussian_kl_per_dim, log_normal_diag, log_standard_normal, reparameterize
 from .latent import encode_dataset
 from .losses import bce_per_image, vae_loss
+from .models import evaluating, model_device
 
 __all__ = [
     "active_units",
@@ -33,10 +34,16 @@ __all__ = [
 
 @torch.no_grad()
 def reconstruction_errors(model: nn.Module, x: Tensor, batch_size: int = 1_000) -> Tensor:
-    """Each image's reconstruction error in nats (BCE summed over pixels), ``[N]``."""
-    model.eval()
-    device = next(model.parameters()).device
-    out = [bce_per_image(model(b.to(device)), b.to(device)).cpu() for b in batches(x, batch_size, shuffle=False)]
+    """Each image's reconstruction error in nats (BCE summed over pixels), ``[N]``.
+
+    The reconstruction is decoded from the code ``encode_mean(x)``.
+    """
+    device = model_device(model)
+    out = []
+    with evaluating(model):
+        for batch in batches(x, batch_size, shuffle=False):
+            batch = batch.to(device)
+            out.append(bce_per_image(model.decode(model.encode_mean(batch)), batch).cpu())
     return torch.cat(out)
 
 
@@ -51,6 +58,8 @@ def roc_auc(scores_negative: Tensor, scores_positive: Tensor) -> float:
     pos = torch.as_tensor(scores_positive, dtype=torch.float64).flatten()
     if len(neg) == 0 or len(pos) == 0:
         raise ValueError("roc_auc needs at least one negative and one positive score")
+    if not (torch.isfinite(neg).all() and torch.isfinite(pos).all()):
+        raise ValueError("roc_auc got NaN or infinite scores")
     scores = torch.cat([neg, pos])
     # Average ranks (1-based), ties sharing the mean of their ranks.
     values, inverse, counts = torch.unique(scores, return_inverse=True, return_counts=True)
@@ -76,62 +85,81 @@ def linear_probe_accuracy(
     *,
     epochs: int = 100,
     lr: float = 0.1,
-    seed: int = 0,
 ) -> float:
     """Test accuracy of a linear (softmax) classifier trained on the features.
 
     Features ``[N, D]`` are standardized with the training statistics, then a
     multinomial logistic regression is trained full-batch with Adam for
     ``epochs`` steps: the same budget whatever ``D`` is, so codes and raw
-    pixels compete on equal terms.
+    pixels compete on equal terms.  The weights start at zero (the problem is
+    convex), so the result involves no randomness.
     """
+    if len(train_features) != len(train_labels) or len(test_features) != len(test_labels):
+        raise ValueError(
+            f"features and labels must pair up: train {len(train_features)} vs {len(train_labels)}, "
+            f"test {len(test_features)} vs {len(test_labels)}"
+        )
     train_features, test_features = standardize(train_features.float(), test_features.float())
     n_classes = int(max(train_labels.max(), test_labels.max())) + 1
-    torch.manual_seed(seed)
-    classifier = nn.Linear(train_features.shape[1], n_classes)
-    optimizer = torch.optim.Adam(classifier.parameters(), lr=lr)
+    weight = torch.zeros(train_features.shape[1], n_classes, requires_grad=True)  # [D, classes]
+    bias = torch.zeros(n_classes, requires_grad=True)
+    optimizer = torch.optim.Adam([weight, bias], lr=lr)
     for _ in range(epochs):
         optimizer.zero_grad()
-        F.cross_entropy(classifier(train_features), train_labels).backward()
+        F.cross_entropy(train_features @ weight + bias, train_labels).backward()
         optimizer.step()
     with torch.no_grad():
-        predicted = classifier(test_features).argmax(1)
+        predicted = (test_features @ weight + bias).argmax(1)
     return (predicted == test_labels).float().mean().item()
 
 
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
 @torch.no_grad()
-def elbo(model: nn.Module, x: Tensor, *, n_samples: int = 1, batch_size: int = 1_000,
-         reconstruction: str = "bce", sigma: float = 0.1, seed: int = 0) -> dict[str, float]:
+def elbo(
+    model: nn.Module,
+    x: Tensor,
+    *,
+    n_samples: int = 1,
+    batch_size: int = 1_000,
+    reconstruction: str = "bce",
+    sigma: float = 0.1,
+    seed: int = 0,
+) -> dict[str, float]:
     """The evidence lower bound of a VAE on images ``x``, in nats per image.
 
     Returns ``{"elbo", "recon", "kl"}`` averaged over images, with the
     reconstruction term averaged over ``n_samples`` codes per image.
-    ``-elbo`` is the test loss that papers report.
+    ``-elbo`` is the test loss that papers report.  The codes are drawn from
+    a generator seeded with ``seed``; the global generator is not touched.
     """
-    model.eval()
-    torch.manual_seed(seed)
-    device = _device(model)
+    if not isinstance(n_samples, int) or isinstance(n_samples, bool) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    device = model_device(model)
+    generator = torch.Generator().manual_seed(seed)
     totals = {"recon": 0.0, "kl": 0.0}
-    for batch in batches(x, batch_size, shuffle=False):
-        batch = batch.to(device)
-        mu, logvar = model.encode(batch)
-        for _ in range(n_samples):
-            logits = model.decode(reparameterize(mu, logvar))
-            parts = vae_loss(batch, logits, mu, logvar, reconstruction=reconstruction, sigma=sigma)
-            totals["recon"] += parts["recon"].item() * len(batch) / n_samples
-            totals["kl"] += parts["kl"].item() * len(batch) / n_samples
+    with evaluating(model):
+        for batch in batches(x, batch_size, shuffle=False):
+            batch = batch.to(device)
+            mu, logvar = model.encode(batch)
+            for _ in range(n_samples):
+                eps = torch.randn(mu.shape, generator=generator).to(device)  # [B, d]
+                logits = model.decode(reparameterize(mu, logvar, eps))
+                parts = vae_loss(batch, logits, mu, logvar, reconstruction=reconstruction, sigma=sigma)
+                totals["recon"] += parts["recon"].item() * len(batch) / n_samples
+                totals["kl"] += parts["kl"].item() * len(batch) / n_samples
     recon, kl = totals["recon"] / len(x), totals["kl"] / len(x)
     return {"elbo": -(recon + kl), "recon": recon, "kl": kl}
 
 
 @torch.no_grad()
 def importance_sampled_log_likelihood(
-    model: nn.Module, x: Tensor, *, k: int = 1_000, batch_size: int = 100, chunk: int = 100,
-    log_likelihood: Callable[[Tensor, Tensor], Tensor] | None = None, seed: int = 0,
+    model: nn.Module,
+    x: Tensor,
+    *,
+    k: int = 1_000,
+    batch_size: int = 100,
+    chunk: int = 100,
+    log_likelihood: Callable[[Tensor, Tensor], Tensor] | None = None,
+    seed: int = 0,
 ) -> Tensor:
     """An estimate of log p(x) for each image, ``[N]`` nats, with ``k`` importance samples.
 
@@ -144,13 +172,20 @@ def importance_sampled_log_likelihood(
     ``log_likelihood(decoder_output, x) -> [N]`` is log p(x|z); by default
     Bernoulli pixels, ``-bce_per_image``.
     """
-    if k < 1 or chunk < 1:
-        raise ValueError(f"k and chunk must be positive, got k={k}, chunk={chunk}")
-    if log_likelihood is None:
-        log_likelihood = lambda logits, targets: -bce_per_image(logits, targets)  # noqa: E731
-    model.eval()
+    for name, value in [("k", k), ("chunk", chunk), ("batch_size", batch_size)]:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    with evaluating(model):
+        return _importance_sampled(model, x, k, batch_size, chunk, log_likelihood or _bernoulli_log_likelihood, seed)
+
+
+def _bernoulli_log_likelihood(logits: Tensor, x: Tensor) -> Tensor:
+    return -bce_per_image(logits, x)
+
+
+def _importance_sampled(model, x, k, batch_size, chunk, log_likelihood, seed) -> Tensor:
     generator = torch.Generator().manual_seed(seed)
-    device = _device(model)
+    device = model_device(model)
     out = []
     for batch in batches(x, batch_size, shuffle=False):
         batch = batch.to(device)  # [B, 784]
@@ -177,7 +212,14 @@ def active_units(model: nn.Module, x: Tensor, threshold: float = 0.01, batch_siz
     ``Var_x(E_q[z_j | x]) > threshold`` (Burda et al., 2016).  An inactive
     dimension has collapsed to the prior, whatever the image.
     """
-    variances = encode_dataset(model, x, batch_size).var(dim=0)  # [d]: over images, of the mean codes
+    if isinstance(threshold, bool) or not (
+        isinstance(threshold, (int, float)) and math.isfinite(threshold) and threshold >= 0
+    ):
+        raise ValueError(f"threshold must be a finite number >= 0, got {threshold!r}")
+    codes = encode_dataset(model, x, batch_size)  # [N, d]
+    if len(codes) < 2:
+        raise ValueError(f"active units need at least 2 images to measure a variance, got {len(codes)}")
+    variances = codes.var(dim=0)  # [d]: over images, of the mean codes
     return int((variances > threshold).sum()), variances
 
 
@@ -187,13 +229,12 @@ def kl_per_dimension(model: nn.Module, x: Tensor, batch_size: int = 1_000) -> Te
 
     Sums to the KL of the loss; a dimension near 0 carries no information.
     """
-    model.eval()
-    device = _device(model)
-    total = None
-    for batch in batches(x, batch_size, shuffle=False):
-        mu, logvar = model.encode(batch.to(device))
-        part = (0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)).sum(0).cpu()  # [d]
-        total = part if total is None else total + part
+    device = model_device(model)
+    total = torch.zeros(model.latent_dim)
+    with evaluating(model):
+        for batch in batches(x, batch_size, shuffle=False):
+            mu, logvar = model.encode(batch.to(device))
+            total += gaussian_kl_per_dim(mu, logvar).sum(0).cpu()  # [d]
     return total / len(x)
 
 
@@ -215,15 +256,38 @@ def discrete_mutual_information(a: Tensor, b: Tensor) -> float:
     return (joint[nonzero] * (joint[nonzero] / (pa * pb)[nonzero]).log()).sum().item()
 
 
+def _check_codes_and_factors(codes: Tensor, factors: Tensor, bins: int) -> None:
+    if not isinstance(codes, Tensor) or not isinstance(factors, Tensor):
+        raise TypeError("codes and factors must be torch tensors")
+    if codes.dim() != 2 or factors.dim() != 2 or len(codes) != len(factors):
+        raise ValueError(
+            f"expected codes [N, d] and factors [N, K] with the same N, got {tuple(codes.shape)} and "
+            f"{tuple(factors.shape)}"
+        )
+    if len(codes) == 0:
+        raise ValueError("codes and factors are empty: MIG needs at least one image")
+    if not codes.is_floating_point() or not bool(torch.isfinite(codes).all()):
+        raise ValueError("codes must be finite floating-point numbers (found NaN, inf or an integer dtype)")
+    if factors.is_floating_point() or factors.is_complex():
+        raise TypeError(f"factors must be integer factor indices, got dtype {factors.dtype}")
+    if not isinstance(bins, int) or isinstance(bins, bool) or bins < 2:
+        raise ValueError(f"bins must be an integer >= 2, got {bins!r}")
+
+
 def latent_factor_information(codes: Tensor, factors: Tensor, bins: int = 20) -> Tensor:
     """Mutual information (nats) of every latent with every factor: ``[d, K]``.
 
     ``codes`` ``[N, d]`` are discretized into ``bins`` equal-width bins per
     latent; ``factors`` ``[N, K]`` are integer factor values.
     """
+    _check_codes_and_factors(codes, factors, bins)
     binned = _discretize(codes.double(), bins)
-    return torch.tensor([[discrete_mutual_information(binned[:, j], factors[:, k])
-                          for k in range(factors.shape[1])] for j in range(codes.shape[1])])
+    return torch.tensor(
+        [
+            [discrete_mutual_information(binned[:, j], factors[:, k]) for k in range(factors.shape[1])]
+            for j in range(codes.shape[1])
+        ]
+    )
 
 
 def mig(codes: Tensor, factors: Tensor, bins: int = 20) -> tuple[float, Tensor]:
@@ -237,8 +301,7 @@ def mig(codes: Tensor, factors: Tensor, bins: int = 20) -> tuple[float, Tensor]:
     near 1 when each factor is captured by one latent alone, near 0 when
     factors are spread over several latents or absent.
     """
-    if codes.dim() != 2 or factors.dim() != 2 or len(codes) != len(factors):
-        raise ValueError(f"expected codes [N, d] and factors [N, K], got {tuple(codes.shape)} and {tuple(factors.shape)}")
+    _check_codes_and_factors(codes, factors, bins)
     if codes.shape[1] < 2:
         raise ValueError("MIG needs at least two latent dimensions")
     mi = latent_factor_information(codes, factors, bins)  # [d, K]

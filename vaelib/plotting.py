@@ -21,7 +21,6 @@ __all__ = [
     "diagonal_gaussian",
     "error_histograms",
     "estimator_variance",
-    "history_curves",
     "kl_convergence",
     "latent_activity",
     "normal_curve",
@@ -52,7 +51,7 @@ def image_grid(images: Tensor, ncols: int = 10, title: str | None = None, scale:
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * scale, nrows * scale), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, image in zip(axes.flat, images):
+    for ax, image in zip(axes.flat, images, strict=False):
         ax.imshow(image, cmap="gray_r", vmin=0, vmax=1)
     if title:
         fig.suptitle(title)
@@ -64,9 +63,7 @@ def image_rows(rows: Mapping[str, Tensor], scale: float = 0.9, title: str | None
     """Rows of images, each row labelled: e.g. noisy / denoised / clean."""
     rows = {name: _as_images(images) for name, images in rows.items()}
     ncols = max(len(images) for images in rows.values())
-    fig, axes = plt.subplots(
-        len(rows), ncols, figsize=(ncols * scale + 1.2, len(rows) * scale), squeeze=False
-    )
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(ncols * scale + 1.2, len(rows) * scale), squeeze=False)
     for r, (name, images) in enumerate(rows.items()):
         for c in range(ncols):
             ax = axes[r, c]
@@ -151,9 +148,7 @@ def error_histograms(errors: Mapping[str, Tensor], title: str | None = None, bin
     return fig
 
 
-def autoencoder_diagram(
-    input_dim: int = 784, hidden_dims: Sequence[int] = (512, 256), latent_dim: int = 16
-) -> Figure:
+def autoencoder_diagram(input_dim: int = 784, hidden_dims: Sequence[int] = (512, 256), latent_dim: int = 16) -> Figure:
     """The encoder-decoder architecture, each layer a bar as tall as its width.
 
     Heights are on a square-root scale so that the bottleneck stays visible.
@@ -168,7 +163,7 @@ def autoencoder_diagram(
 
     xs = np.arange(n) * 1.25
     colors = ["#4C72B0"] * mid + ["#DD8452"] + ["#55A868"] * mid
-    for i, (x, size) in enumerate(zip(xs, sizes)):
+    for i, (x, size) in enumerate(zip(xs, sizes, strict=True)):
         h = height(size)
         ax.add_patch(plt.Rectangle((x - 0.18, -h / 2), 0.36, h, color=colors[i], alpha=0.9))
         ax.text(x, -h / 2 - 0.18, f"{size}", ha="center", va="top", fontsize=9)
@@ -177,13 +172,14 @@ def autoencoder_diagram(
             ax.add_patch(
                 Polygon(
                     [(x + 0.18, h / 2), (xs[i + 1] - 0.18, h2 / 2), (xs[i + 1] - 0.18, -h2 / 2), (x + 0.18, -h / 2)],
-                    color=colors[i] if i < mid else colors[i + 1], alpha=0.15,
+                    color=colors[i] if i < mid else colors[i + 1],
+                    alpha=0.15,
                 )
             )
     ax.text(xs[0], 1.75, "input $x$\n(784 pixels)", ha="center", fontsize=10)
     ax.text(xs[mid], 1.75, "code $z$\n(the bottleneck)", ha="center", fontsize=10, color="#B0501A")
     ax.text(xs[-1], 1.75, r"output $\hat{x}$" "\n(logits)", ha="center", fontsize=10)
-    for (a, b, label) in [(0, mid, "encoder"), (mid, n - 1, "decoder")]:
+    for a, b, label in [(0, mid, "encoder"), (mid, n - 1, "decoder")]:
         ax.add_patch(FancyArrowPatch((xs[a], -2.0), (xs[b], -2.0), arrowstyle="-|>", mutation_scale=14, color="0.3"))
         ax.text((xs[a] + xs[b]) / 2, -2.3, label, ha="center", va="top", fontsize=11)
     ax.set_xlim(xs[0] - 0.8, xs[-1] + 0.8)
@@ -193,8 +189,12 @@ def autoencoder_diagram(
     return fig
 
 
-def normal_curve(mu: float = 0.0, sigma: float = 1.0, others: Sequence[tuple[float, float]] = (),
-                 xlim: tuple[float, float] = (-6.0, 6.0)) -> Figure:
+def normal_curve(
+    mu: float = 0.0,
+    sigma: float = 1.0,
+    others: Sequence[tuple[float, float]] = (),
+    xlim: tuple[float, float] = (-6.0, 6.0),
+) -> Figure:
     """The bell curve of N(mu, sigma^2) with mu and sigma marked.
 
     The mean is a vertical line, the standard deviation an arrow from mu to
@@ -215,8 +215,9 @@ def normal_curve(mu: float = 0.0, sigma: float = 1.0, others: Sequence[tuple[flo
     ax.vlines(mu, 0, peak, color="#DD8452", ls="--", lw=1.5)
     ax.text(mu, peak * 1.04, "μ", ha="center", va="bottom", fontsize=13, color="#DD8452")
     height = normal_pdf(torch.tensor(mu + sigma), mu, sigma).item()
-    ax.annotate("", xy=(mu + sigma, height), xytext=(mu, height),
-                arrowprops={"arrowstyle": "->", "color": "#55A868", "lw": 1.8})
+    ax.annotate(
+        "", xy=(mu + sigma, height), xytext=(mu, height), arrowprops={"arrowstyle": "->", "color": "#55A868", "lw": 1.8}
+    )
     ax.text(mu + sigma / 2, height * 1.06, "σ", ha="center", va="bottom", fontsize=13, color="#55A868")
     ax.set_xlim(*xlim)
     peaks = [peak] + [1 / (s * np.sqrt(2 * np.pi)) for _, s in others]  # a Gaussian peaks at its mean
@@ -228,8 +229,9 @@ def normal_curve(mu: float = 0.0, sigma: float = 1.0, others: Sequence[tuple[flo
     return fig
 
 
-def diagonal_gaussian(mu: Sequence[float], sigma: Sequence[float], samples: Tensor | None = None,
-                      lim: float = 4.0) -> Figure:
+def diagonal_gaussian(
+    mu: Sequence[float], sigma: Sequence[float], samples: Tensor | None = None, lim: float = 4.0
+) -> Figure:
     """A 2-D Gaussian with diagonal covariance: samples and its 1-, 2- and 3-sigma ellipses.
 
     With a diagonal covariance the ellipses are aligned with the axes: the
@@ -242,8 +244,17 @@ def diagonal_gaussian(mu: Sequence[float], sigma: Sequence[float], samples: Tens
         samples = torch.as_tensor(samples).cpu()
         ax.scatter(samples[:, 0], samples[:, 1], s=3, alpha=0.3, color="0.4")
     for k in (1, 2, 3):
-        ax.add_patch(Ellipse(tuple(mu), 2 * k * sigma[0], 2 * k * sigma[1], fill=False,
-                             color="#4C72B0", lw=1.6 - 0.3 * k, label=f"{k}σ" if k == 1 else None))
+        ax.add_patch(
+            Ellipse(
+                tuple(mu),
+                2 * k * sigma[0],
+                2 * k * sigma[1],
+                fill=False,
+                color="#4C72B0",
+                lw=1.6 - 0.3 * k,
+                label=f"{k}σ" if k == 1 else None,
+            )
+        )
     ax.plot(*mu, "o", color="#DD8452", label="μ")
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
@@ -274,7 +285,7 @@ def kl_convergence(n_values: Sequence[int], estimates: Sequence[float], closed_f
 def estimator_variance(n_values: Sequence[int], variances: Mapping[str, Sequence[float]]) -> Figure:
     """Variance of gradient estimators against the number of samples (log-log)."""
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    for (name, values), marker in zip(variances.items(), "os^"):
+    for (name, values), marker in zip(variances.items(), "os^", strict=False):
         ax.plot(n_values, values, marker + "-", label=name)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -282,22 +293,6 @@ def estimator_variance(n_values: Sequence[int], variances: Mapping[str, Sequence
     ax.set_ylabel("variance of the estimate")
     ax.legend()
     ax.grid(alpha=0.3, which="both")
-    fig.tight_layout()
-    return fig
-
-
-def history_curves(histories: Mapping[str, object], part: str = "loss", split: str = "train",
-                   ylabel: str | None = None) -> Figure:
-    """One loss part per epoch for several training runs, one line each."""
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    for name, history in histories.items():
-        values = history.curve(part, split)
-        ax.plot(np.arange(1, len(values) + 1), values, "o-", label=name)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel or f"{part} ({split})")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend()
-    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
@@ -363,8 +358,13 @@ def latent_activity(variances: Mapping[str, Tensor], threshold: float = 0.01) ->
     return fig
 
 
-def beta_sweep(betas: Sequence[float], recon: Sequence[float], kl: Sequence[float],
-               active: Sequence[int] | None = None, mig: Sequence[float] | None = None) -> Figure:
+def beta_sweep(
+    betas: Sequence[float],
+    recon: Sequence[float],
+    kl: Sequence[float],
+    active: Sequence[int] | None = None,
+    mig: Sequence[float] | None = None,
+) -> Figure:
     """Reconstruction and KL (nats per image) against beta, with active units
     and MIG, when given, in panels beside them."""
     panels = 1 + (active is not None) + (mig is not None)
@@ -378,7 +378,7 @@ def beta_sweep(betas: Sequence[float], recon: Sequence[float], kl: Sequence[floa
     ax.legend()
     ax.grid(alpha=0.3)
     extra = [("active units", active, "^-"), ("MIG", mig, "d-")]
-    for ax, (label, values, style) in zip(axes[0, 1:], [e for e in extra if e[1] is not None]):
+    for ax, (label, values, style) in zip(axes[0, 1:], [e for e in extra if e[1] is not None], strict=True):
         ax.plot(betas, values, style, color="#55A868")
         ax.set_xscale("log", base=2)
         ax.set_xlabel("β")
@@ -390,21 +390,26 @@ def beta_sweep(betas: Sequence[float], recon: Sequence[float], kl: Sequence[floa
     return fig
 
 
-def traversals(panels: Mapping[str, Tensor], row_labels: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
-               scale: float = 0.85) -> Figure:
+def traversals(
+    panels: Mapping[str, Tensor],
+    row_labels: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
+    scale: float = 0.85,
+) -> Figure:
     """Latent traversals, one panel per model, side by side.
 
     Each panel is ``[rows, cols, pixels]``: row ``i`` decodes a code whose
     one dimension sweeps a range while the others stay fixed.  ``row_labels``:
     one list for every panel, or a list per panel title.
     """
-    panels = {title: _as_images(images.reshape(-1, images.shape[-1])).reshape(*images.shape[:2], -1)
-              for title, images in panels.items()}
+    panels = {
+        title: _as_images(images.reshape(-1, images.shape[-1])).reshape(*images.shape[:2], -1)
+        for title, images in panels.items()
+    }
     rows = max(p.shape[0] for p in panels.values())
     cols = sum(p.shape[1] for p in panels.values())
     fig = plt.figure(figsize=(cols * scale + 1.2 * len(panels), rows * scale + 0.6))
     subfigures = fig.subfigures(1, len(panels), wspace=0.04, squeeze=False)[0]
-    for subfigure, (title, images) in zip(subfigures, panels.items()):
+    for subfigure, (title, images) in zip(subfigures, panels.items(), strict=True):
         side = int(round(images.shape[-1] ** 0.5))
         axes = subfigure.subplots(images.shape[0], images.shape[1], squeeze=False)
         subfigure.subplots_adjust(left=0.14, right=0.99, top=0.88, bottom=0.02, wspace=0.06, hspace=0.06)
@@ -417,7 +422,8 @@ def traversals(panels: Mapping[str, Tensor], row_labels: Mapping[str, Sequence[s
                 ax.set_yticks([])
                 for spine in ax.spines.values():
                     spine.set_color("0.85")
-            axes[r, 0].set_ylabel(labels[r] if labels is not None else f"row {r + 1}",
-                                  rotation=0, ha="right", va="center", fontsize=9)
+            axes[r, 0].set_ylabel(
+                labels[r] if labels is not None else f"row {r + 1}", rotation=0, ha="right", va="center", fontsize=9
+            )
         subfigure.suptitle(title, fontsize=12)
     return fig

@@ -10,10 +10,12 @@ the history.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import os
 import pickle
-import tempfile
+import secrets
 import time
 import zipfile
 from collections.abc import Callable, Mapping
@@ -25,7 +27,8 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from .data import batches
-from .models import MODELS
+from .losses import NonFiniteLossError
+from .models import MODELS, MLPConfig, evaluating, model_device
 from .settings import device as default_device
 
 __all__ = [
@@ -40,10 +43,6 @@ __all__ = [
 ]
 
 LossFn = Callable[[nn.Module, Tensor], "Tensor | Mapping[str, Tensor]"]
-
-
-class NonFiniteLossError(FloatingPointError):
-    """Training produced a NaN or infinite loss or gradient; see the message."""
 
 
 class CheckpointError(ValueError):
@@ -155,6 +154,19 @@ def _progress_bar(total: int, enabled: bool) -> tqdm:
     return tqdm(total=total, unit="batch", disable=not enabled)
 
 
+def _check_images(name: str, x: object) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of images, got {type(x).__name__}")
+    if x.dim() < 2 or len(x) == 0:
+        raise ValueError(f"{name} must hold at least one image ([N, ...] with N >= 1), got shape {tuple(x.shape)}")
+    return x
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
@@ -164,19 +176,84 @@ def evaluate(
     batch_size: int = 1_000,
     device: torch.device | str | None = None,
 ) -> dict[str, float]:
-    """Each loss part averaged over the images ``x`` ``[N, ...]`` (nats per image)."""
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    was_training = model.training
-    model.eval()
+    """Each loss part averaged over the images ``x`` ``[N, ...]`` (nats per image).
+
+    Runs in eval mode and leaves the model in the mode it found it in.
+    """
+    _check_images("x", x)
+    _check_positive_int("batch_size", batch_size)
+    device = torch.device(device) if device is not None else model_device(model)
     mean = _Mean()
-    try:
+    with evaluating(model):
         for batch in batches(x, batch_size, shuffle=False):
             batch = batch.to(device)
             parts = _as_parts(loss_fn(model, batch))
             mean.add({k: v.item() for k, v in parts.items()}, len(batch))
-    finally:
-        model.train(was_training)
     return mean.result()
+
+
+class _Snapshots:
+    """Copies of the model's weights to fall back on when a run diverges.
+
+    ``keep(step)`` copies the current weights, known to give a finite loss on
+    the batch just computed; ``restore_finite`` puts back the most recent copy
+    that gives a finite loss on the whole training set, trying the starting
+    weights last.  Copying every ``every`` steps keeps the cost to a fraction
+    of a percent of training.
+    """
+
+    def __init__(self, model: nn.Module, every: int = 50) -> None:
+        self.model = model
+        self.every = every
+        self.first = self._copy()
+        self.first_step = 0
+        self.recent = self.first
+        self.recent_step = 0
+
+    def _copy(self) -> dict[str, Tensor]:
+        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def keep(self, step: int) -> None:
+        if step % self.every == 0 and step > 0:
+            self.recent, self.recent_step = self._copy(), step
+
+    def restore_finite(self, loss_fn: LossFn, train_x: Tensor, device: torch.device) -> tuple[int, float] | None:
+        """Load the latest copy with a finite training loss: ``(its step, that loss)``, or None if none has."""
+        for step, weights in [(self.recent_step, self.recent), (self.first_step, self.first)]:
+            self.model.load_state_dict(weights)
+            try:
+                loss = evaluate(self.model, loss_fn, train_x, device=device)["loss"]
+            except NonFiniteLossError:
+                continue
+            if math.isfinite(loss):
+                return step, loss
+        return None
+
+
+def _diverged(
+    reason: str, where: str, snapshots: _Snapshots, loss_fn: LossFn, train_x: Tensor, device: torch.device
+) -> NonFiniteLossError:
+    """Roll the model back to finite weights; the error to raise, saying what happened and what the model holds."""
+    restored = snapshots.restore_finite(loss_fn, train_x, device)
+    if restored is None:
+        kept = (
+            "Even the starting weights give a NaN or infinite loss on the training data: "
+            "check the data and the loss function."
+        )
+    else:
+        step, loss = restored
+        kept = (
+            f"The model holds the weights it had before step {step + 1} of the run, which give a finite "
+            f"training loss ({loss:.4g} nats per image)."
+        )
+    return NonFiniteLossError(
+        f"{reason} at {where}; training stopped. {kept} Common causes: a learning rate too high, "
+        "NaN in the data, or a loss that takes log(0)."
+    )
+
+
+def _cuda_devices() -> list[int]:
+    return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
 
 
 def fit(
@@ -189,7 +266,6 @@ def fit(
     batch_size: int = 128,
     lr: float = 1e-3,
     optimizer: torch.optim.Optimizer | None = None,
-    binarize: bool = False,
     device: torch.device | str | None = None,
     seed: int = 0,
     callback: Callable[[int, History, nn.Module], bool | None] | None = None,
@@ -200,15 +276,40 @@ def fit(
     Adam (:func:`adam`) with learning rate ``lr`` unless an ``optimizer`` is given.  After
     each epoch the test set (if any) is evaluated, the history updated, and
     ``callback(epoch, history, model)`` called; a callback that returns True
-    stops training.  With ``binarize`` each batch is binarized anew (dynamic
-    binarization).  A progress bar shows in a terminal and in a notebook.
+    stops training.  A loss function with a ``reset()`` method (a
+    :class:`~vaelib.losses.VAEObjective`) is reset first, so a KL warm-up
+    starts again with every run.  A progress bar shows in a terminal and in a
+    notebook.  The model is left in eval mode.
+
+    ``seed`` covers all of training's randomness: the order of the batches
+    and every draw from PyTorch's global generator during the run (a VAE's
+    reparameterization noise, a denoising loss's noise).  The global
+    generator (CPU and CUDA) is seeded for the run and put back as it was
+    afterwards, so the same seed and the same starting weights give the same
+    history, whatever the caller drew before, and the caller's own random
+    stream is left untouched.
 
     A NaN or infinite loss or gradient stops training with
-    :class:`NonFiniteLossError` *before* the optimizer step, so the model
-    keeps the last weights that gave a finite loss.
+    :class:`NonFiniteLossError`, and the model is rolled back to the latest
+    weights that give a finite loss on the whole training set (kept every 50
+    steps, and the starting weights); the message says which.
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    if not isinstance(model, nn.Module) or not any(True for _ in model.parameters()):
+        raise TypeError(f"model must be a torch.nn.Module with parameters, got {type(model).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable as loss_fn(model, x), got {type(loss_fn).__name__}")
+    _check_images("train_x", train_x)
+    if test_x is not None:
+        _check_images("test_x", test_x)
+    _check_positive_int("epochs", epochs)
+    _check_positive_int("batch_size", batch_size)
+    if optimizer is None and (
+        isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0
+    ):
+        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an integer, got {seed!r}")
+
     device = torch.device(device) if device is not None else default_device()
     model.to(device)
     train_x = train_x.to(device)  # moved once; batches are slices on the device
@@ -216,71 +317,92 @@ def fit(
         test_x = test_x.to(device)
     optimizer = optimizer or adam(model.parameters(), lr=lr)
     params = [p for p in model.parameters() if p.requires_grad]
-    generator = torch.Generator().manual_seed(seed)
-    if binarize:
-        torch.manual_seed(seed)  # the binarization noise
+    if hasattr(loss_fn, "reset"):
+        loss_fn.reset()
     history = History()
     steps_per_epoch = math.ceil(len(train_x) / batch_size)
     bar = _progress_bar(epochs * steps_per_epoch, progress)
+    snapshots = _Snapshots(model)
     try:
-        for epoch in range(epochs):
-            bar.set_description(f"epoch {epoch + 1}/{epochs}")
-            model.train()
-            mean = _Mean()
-            start = time.perf_counter()
-            for step, batch in enumerate(
-                batches(train_x, batch_size, generator=generator, binarize_each=binarize)
-            ):
-                parts = _as_parts(loss_fn(model, batch))
-                loss = parts["loss"]
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                grad_norm = _gradient_norm(params)
-                values = {k: v.item() for k, v in parts.items()}
-                if not (math.isfinite(values["loss"]) and math.isfinite(grad_norm)):
-                    raise NonFiniteLossError(
-                        f"the loss became {values['loss']} (gradient norm {grad_norm}) at "
-                        f"epoch {epoch + 1}, batch {step + 1}; training stopped before that step, "
-                        "so the model keeps its last good weights. Common causes: a learning "
-                        "rate too high, NaN in the data, or a loss that takes log(0)."
-                    )
-                optimizer.step()
-                mean.add(values, len(batch))
-                bar.update(1)
-                bar.set_postfix(loss=f"{values['loss']:.2f}", refresh=False)
-            history.seconds.append(time.perf_counter() - start)
-            history.train.append(mean.result())
-            if test_x is not None:
-                history.test.append(evaluate(model, loss_fn, test_x, device=device))
-                bar.set_postfix(
-                    loss=f"{history.train[-1]['loss']:.2f}", test=f"{history.test[-1]['loss']:.2f}"
-                )
-            if callback is not None and callback(epoch, history, model):
-                break
+        with torch.random.fork_rng(devices=_cuda_devices()):
+            torch.manual_seed(seed)  # the noise drawn inside the model and the loss
+            generator = torch.Generator().manual_seed(seed)  # the order of the batches
+            for epoch in range(epochs):
+                bar.set_description(f"epoch {epoch + 1}/{epochs}")
+                model.train()
+                mean = _Mean()
+                start = time.perf_counter()
+                for step, batch in enumerate(batches(train_x, batch_size, generator=generator)):
+                    where = f"epoch {epoch + 1}, batch {step + 1}"
+                    global_step = epoch * steps_per_epoch + step
+                    try:
+                        parts = _as_parts(loss_fn(model, batch))
+                    except NonFiniteLossError as err:
+                        raise _diverged(str(err), where, snapshots, loss_fn, train_x, device) from err
+                    optimizer.zero_grad(set_to_none=True)
+                    parts["loss"].backward()
+                    grad_norm = _gradient_norm(params)
+                    values = {k: v.item() for k, v in parts.items()}
+                    if not (math.isfinite(values["loss"]) and math.isfinite(grad_norm)):
+                        reason = f"the loss became {values['loss']} (gradient norm {grad_norm})"
+                        raise _diverged(reason, where, snapshots, loss_fn, train_x, device)
+                    snapshots.keep(global_step)  # these weights gave a finite loss
+                    optimizer.step()
+                    mean.add(values, len(batch))
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{values['loss']:.2f}", refresh=False)
+                history.seconds.append(time.perf_counter() - start)
+                history.train.append(mean.result())
+                if test_x is not None:
+                    history.test.append(evaluate(model, loss_fn, test_x, device=device))
+                    bar.set_postfix(loss=f"{history.train[-1]['loss']:.2f}", test=f"{history.test[-1]['loss']:.2f}")
+                if callback is not None and callback(epoch, history, model):
+                    break
     finally:
         bar.close()
         model.eval()
     return history
 
 
+CHECKPOINT_FORMAT = "vaelib-checkpoint/2"
+
+
+def _digest(model_name: str, config: dict, state_dict: Mapping[str, Tensor]) -> str:
+    """SHA-256 of everything a checkpoint restores: the model's name, its config, every tensor."""
+    h = hashlib.sha256()
+    h.update(json.dumps([model_name, config], sort_keys=True).encode())
+    for name in sorted(state_dict):
+        tensor = state_dict[name].detach().cpu().contiguous()
+        h.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
+        h.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
 def save_checkpoint(model: nn.Module, path: str | os.PathLike) -> Path:
-    """Write the model's weights and config to ``path`` atomically.
+    """Write the model's weights, config and their SHA-256 digest to ``path``, atomically.
 
     The file is written beside its destination and renamed into place, so a
     crash mid-write never leaves a half-written checkpoint under that name.
+    It gets the permissions of any new file of the user (0666 less the umask).
     """
     name = type(model).__name__
     if MODELS.get(name) is not type(model):
         raise TypeError(f"cannot checkpoint a {name}: not one of vaelib's models {sorted(MODELS)}")
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; give the checkpoint a file name, e.g. {path / 'model.pt'}")
+    config = dataclasses.asdict(model.config)
+    state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {
-        "format": "vaelib-checkpoint/1",
+        "format": CHECKPOINT_FORMAT,
         "model": name,
-        "config": dataclasses.asdict(model.config),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "config": config,
+        "state_dict": state_dict,
+        "sha256": _digest(name, config, state_dict),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for any file
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)
@@ -288,36 +410,53 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike) -> Path:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
 
+def _field(path: Path, payload: dict, key: str, kind: type) -> object:
+    value = payload.get(key)
+    if not isinstance(value, kind):
+        found = "missing" if key not in payload else f"a {type(value).__name__}"
+        raise CheckpointError(f"{path}: the field {key!r} should be a {kind.__name__}, but it is {found}")
+    return value
+
+
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> nn.Module:
-    """Read a checkpoint written by :func:`save_checkpoint` and rebuild the model.
+    """Read a checkpoint written by :func:`save_checkpoint` and rebuild the model, in eval mode.
 
     Loaded with ``weights_only=True``: a checkpoint can hold tensors and plain
     values only, so a file from the internet cannot run code.  A truncated or
-    corrupted file raises :class:`CheckpointError` naming it.
+    corrupted file, a missing or mistyped field, or weights that do not match
+    the stored digest raise :class:`CheckpointError` naming the file.
     """
     path = Path(path)
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
-        raise CheckpointError(
-            f"{path} is not a readable vaelib checkpoint (truncated or corrupted?): {err}"
-        ) from err
-    if not isinstance(payload, dict) or payload.get("format") != "vaelib-checkpoint/1":
-        raise CheckpointError(f"{path} is a PyTorch file but not a vaelib checkpoint")
-    model_class = MODELS.get(payload["model"])
+        raise CheckpointError(f"{path} is not a readable vaelib checkpoint (truncated or corrupted?): {err}") from err
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is a PyTorch file but not a vaelib checkpoint ({CHECKPOINT_FORMAT})")
+    name = _field(path, payload, "model", str)
+    config = _field(path, payload, "config", dict)
+    state_dict = _field(path, payload, "state_dict", dict)
+    digest = _field(path, payload, "sha256", str)
+    if not all(isinstance(k, str) and isinstance(v, Tensor) for k, v in state_dict.items()):
+        raise CheckpointError(f"{path}: the field 'state_dict' should map names to tensors")
+    model_class = MODELS.get(name)
     if model_class is None:
-        raise CheckpointError(f"{path} holds an unknown model {payload['model']!r}")
+        raise CheckpointError(f"{path} holds an unknown model {name!r}; vaelib knows {sorted(MODELS)}")
+    if _digest(name, config, state_dict) != digest:
+        raise CheckpointError(
+            f"{path}: the weights or config do not match the SHA-256 digest stored with them; "
+            "the file was changed or corrupted after it was saved"
+        )
     try:
-        config = model_class.config_class(**payload["config"])
-        model = model_class(config)
-        model.load_state_dict(payload["state_dict"])
+        model = model_class(MLPConfig(**config))
+        model.load_state_dict(state_dict)
     except (TypeError, ValueError, RuntimeError, KeyError) as err:
         raise CheckpointError(f"{path}: the weights do not match the config ({err})") from err
     return model.to(map_location).eval()

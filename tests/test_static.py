@@ -1,0 +1,189 @@
+"""The kernel-free explorers: the exported decoder, the emitted HTML and its JavaScript."""
+
+import json
+import re
+import shutil
+import subprocess
+from importlib import resources
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from vaelib import models, static
+
+NODE = shutil.which("node")
+needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+# Runs the page's script in node with a stand-in for the few DOM calls it makes,
+# moves the pointer to (u, v) on the pad, and prints what the page would show.
+FAKE_PAGE_JS = r"""
+const vm = require("vm");
+const fs = require("fs");
+const [script, specText, elementId, u, v] = JSON.parse(fs.readFileSync(0, "utf8"));
+
+function canvas(width, height) {
+  const listeners = {};
+  const context = {
+    clearRect() {}, fillRect() {}, beginPath() {}, arc() {}, stroke() {},
+    createImageData(w, h) { return {data: new Uint8ClampedArray(4 * w * h)}; },
+    putImageData(image) { this.shown = image; },
+  };
+  return {
+    width, height, listeners, context,
+    getContext() { return context; },
+    getBoundingClientRect() { return {left: 10, top: 20, width, height}; },
+    addEventListener(type, listener) { listeners[type] = listener; },
+  };
+}
+
+const pad = canvas(280, 280), image = canvas(28, 28), readout = {textContent: ""};
+const root = {
+  id: elementId, dataset: {},
+  querySelector(selector) {
+    if (selector === "script[type='application/json']") return {textContent: specText};
+    if (selector === "canvas.vaelib-latent-pad") return pad;
+    if (selector === "canvas.vaelib-latent-image") return image;
+    if (selector === ".vaelib-latent-readout") return readout;
+    throw new Error("unexpected selector " + selector);
+  },
+};
+const document = {getElementById(id) { if (id !== elementId) throw new Error("no element " + id); return root; }};
+const page = {document, atob, JSON, Math};
+page.window = page;
+vm.createContext(page);
+vm.runInContext(script, page);
+const first = page.vaelibLatentPad;
+vm.runInContext(script, page);  // a second explorer on the same page
+const initial = JSON.parse(root.dataset.z);
+pad.listeners.pointermove({clientX: 10 + u * 280, clientY: 20 + v * 280});
+console.log(JSON.stringify({
+  definedOnce: first === page.vaelibLatentPad,
+  initial,
+  z: JSON.parse(root.dataset.z),
+  readout: readout.textContent,
+  red: Array.from(image.context.shown.data.filter((_, i) => i % 4 === 0)),
+}));
+"""
+
+
+def small_vae(latent_dim, seed=0):
+    torch.manual_seed(seed)
+    return models.VAE(models.MLPConfig(hidden_dims=(32,), latent_dim=latent_dim))
+
+
+def explorer_html(model, n=30):
+    return static.static_latent_explorer(model, torch.randn(n, 2), torch.arange(n) % 10).data
+
+
+def embedded_spec(html):
+    return json.loads(re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1))
+
+
+def page_script(html):
+    return re.search(r"<script>(.*?)</script>", html, re.S).group(1)
+
+
+def js_file_text():
+    return (resources.files("vaelib") / "js" / "latent_pad.js").read_text(encoding="utf-8")
+
+
+def test_exported_decoder_reproduces_the_model():
+    model = small_vae(2)
+    spec = static.export_decoder(model)
+    assert spec["format"] == "vaelib-mlp-decoder/1" and spec["side"] == 28
+    assert [layer["activation"] for layer in spec["layers"]] == ["relu", "none"]
+    assert json.loads(json.dumps(spec)) == spec  # JSON-ready
+    decoder = static.decoder_from_export(spec)
+    z = torch.randn(100, 2) * 2
+    with torch.no_grad():
+        assert (decoder(z) - torch.sigmoid(model.decode(z))).abs().max() < 0.01
+
+
+def test_export_stores_weights_as_one_byte_each():
+    spec = static.export_decoder(small_vae(2))
+    sizes = [len(layer["weight"]) for layer in spec["layers"]]
+    expected = [4 * -(-layer["in"] * layer["out"] // 3) for layer in spec["layers"]]  # base64 of in*out bytes
+    assert sizes == expected
+
+
+def test_only_mlp_decoders_can_be_exported():
+    convolutional = SimpleNamespace(
+        latent_dim=2,
+        decoder=torch.nn.Sequential(torch.nn.Linear(2, 49), torch.nn.Unflatten(1, (1, 7, 7)), torch.nn.Upsample(4)),
+    )
+    with pytest.raises(TypeError, match="only MLP decoders"):
+        static.export_decoder(convolutional)
+
+
+def test_reading_back_checks_the_format():
+    with pytest.raises(ValueError, match="not an exported vaelib decoder"):
+        static.decoder_from_export({"format": "something-else", "layers": []})
+
+
+def test_static_explorer_embeds_the_decoder_and_its_script():
+    model = small_vae(2)
+    html = explorer_html(model)
+    spec = embedded_spec(html)
+    assert spec["decoder"] == static.export_decoder(model) and spec["limit"] == 3.0
+    assert 0 < len(spec["points"]) <= 30 and all(0 <= label < 10 for _, _, label in spec["points"])
+    for name in ["vaelib-static-explorer", "vaelib-latent-pad", "vaelib-latent-image", "vaelib-latent-readout"]:
+        assert f'class="{name}"' in html
+    element_id = re.search(r'<div id="([^"]+)" class="vaelib-static-explorer"', html).group(1)
+    script = page_script(html)
+    assert js_file_text() in script
+    assert script.strip().endswith(f'vaelibLatentPad(document.getElementById("{element_id}"));')
+
+
+def test_static_explorer_html_has_no_placeholders_and_no_outside_resources():
+    html = explorer_html(small_vae(2))
+    assert "%(" not in html and "%%" not in html
+    assert "src=" not in html and "http" not in html
+
+
+def test_static_explorer_without_codes_has_an_empty_pad():
+    assert embedded_spec(static.static_latent_explorer(small_vae(2)).data)["points"] == []
+
+
+def test_static_explorer_needs_a_2d_latent_space():
+    with pytest.raises(ValueError, match="2-D"):
+        static.static_latent_explorer(small_vae(3))
+
+
+def test_the_javascript_is_shipped_with_the_package():
+    js = resources.files("vaelib") / "js" / "latent_pad.js"
+    assert js.is_file()
+    text = js_file_text()
+    assert "window.vaelibLatentPad = function (root)" in text
+    assert "</script" not in text  # it is embedded in a <script> element
+
+
+@needs_node
+def test_node_accepts_the_javascript():
+    with resources.as_file(resources.files("vaelib") / "js" / "latent_pad.js") as path:
+        subprocess.run([NODE, "--check", str(Path(path))], check=True, capture_output=True)
+
+
+@needs_node
+@pytest.mark.parametrize("u, v", [(0.25, 0.3), (0.8, 0.65)])
+def test_the_page_script_decodes_like_pytorch(u, v):
+    """Run the emitted script in node with a stand-in DOM: the image drawn for
+    the point under the pointer matches the decoder read back in PyTorch."""
+    model = small_vae(2, seed=1)
+    html = explorer_html(model)
+    spec_text = re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1)
+    element_id = re.search(r'<div id="([^"]+)"', html).group(1)
+    payload = json.dumps([page_script(html), spec_text, element_id, u, v])
+    result = subprocess.run([NODE, "-e", FAKE_PAGE_JS], input=payload, capture_output=True, text=True, check=True)
+    shown = json.loads(result.stdout)
+    assert shown["definedOnce"] and shown["initial"] == [0, 0]
+    limit = embedded_spec(html)["limit"]
+    z = shown["z"]
+    assert z == pytest.approx([-limit + 2 * limit * u, limit - 2 * limit * v], abs=1e-6)
+    assert shown["readout"] == f"z = ({z[0]:.2f}, {z[1]:.2f})"
+    decoder = static.decoder_from_export(embedded_spec(html)["decoder"])
+    with torch.no_grad():
+        expected = decoder(torch.tensor([z]))[0]
+    drawn = 1 - torch.tensor(shown["red"], dtype=torch.float32) / 255
+    assert drawn.shape == (784,) and (drawn - expected).abs().max() < 1 / 255

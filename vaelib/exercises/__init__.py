@@ -1,0 +1,62 @@
+"""Checks for the exercise cells of every chapter.
+
+A check takes the student's function, runs it on inputs it makes itself, and
+compares the result with a reference.  It never raises: it returns a
+:class:`CheckResult` whose text is a pass, a specific hint for a known
+mistake, the student's value beside the expected one, or "not attempted yet"
+while the function still raises ``NotImplementedError``.  The notebook shows
+that text, and keeps running top to bottom whatever the answer.
+
+Layout (one module per chapter, named after its notebook in ``book/``):
+
+- ``core``: the shared mechanism: :class:`CheckResult`, ``Mistake`` (a known
+  wrong answer and its hint), the closeness test ``close``, the value display
+  ``show``, the driver ``run_check`` for function exercises and
+  ``answer_check`` for written answers
+- ``autoencoders``: chapter 1 (``01_autoencoders.ipynb``)
+- ``gaussians``: chapter 2 (``02_gaussians.ipynb``)
+- ``reparameterization``: chapter 3 (``03_reparameterization.ipynb``)
+- ``vae``: chapter 4 (``04_vae.ipynb``)
+- ``latent_space``: chapter 5 (``05_latent_space.ipynb``)
+- ``beta_vae``: chapter 6 (``06_beta_vae.ipynb``)
+
+Every ``check_*`` function is re-exported here, so the notebooks call
+``exercises.check_...`` without knowing which module holds it.  A new
+chapter's checks go in a new module, re-exported below.
+"""
+
+from .autoencoders import check_reconstruction_error, check_roc_auc, check_standardize
+from .beta_vae import check_beta_trend, check_mig_from_mi, check_traversal_factor
+from .core import CheckResult
+from .gaussians import check_gaussian_kl, check_kl_monte_carlo, check_log_normal
+from .latent_space import check_lerp, check_quantile_grid, check_slerp
+from .reparameterization import check_logvar_gradient, check_reparameterize, check_score_function
+from .vae import check_kl_warmup, check_log_mean_exp, check_vae_loss
+
+__all__ = [
+    "CheckResult",
+    # chapter 1
+    "check_reconstruction_error",
+    "check_roc_auc",
+    "check_standardize",
+    # chapter 2
+    "check_log_normal",
+    "check_gaussian_kl",
+    "check_kl_monte_carlo",
+    # chapter 3
+    "check_reparameterize",
+    "check_logvar_gradient",
+    "check_score_function",
+    # chapter 4
+    "check_vae_loss",
+    "check_log_mean_exp",
+    "check_kl_warmup",
+    # chapter 5
+    "check_lerp",
+    "check_slerp",
+    "check_quantile_grid",
+    # chapter 6
+    "check_mig_from_mi",
+    "check_beta_trend",
+    "check_traversal_factor",
+]

@@ -1,0 +1,89 @@
+"""Checks of chapter 5, latent space interpolation (``book/05_latent_space.ipynb``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from ..latent import lerp, prior_quantile_grid, slerp
+from .core import CheckResult, Mistake, run_check
+
+__all__ = ["check_lerp", "check_slerp", "check_quantile_grid"]
+
+
+def _path_cases() -> list[tuple[Tensor, Tensor, int]]:
+    g = torch.Generator().manual_seed(11)
+    z0, z1 = torch.randn(8, generator=g), torch.randn(8, generator=g) * 2
+    return [(z0, z1, 5), (torch.tensor([3.0, 0.0]), torch.tensor([0.0, 1.0]), 3)]
+
+
+def check_lerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
+    """Exercise: ``lerp(z0, z1, steps) -> [steps, d]``, endpoints included."""
+    mistakes = [
+        Mistake(
+            lambda z0, z1, n: torch.stack([(1 - t) * z0 + t * z1 for t in torch.arange(n) / n]),
+            "Your path stops one step short of z1: use t = 0, 1/(steps-1), ..., 1 (torch.linspace(0, 1, steps)).",
+        ),
+        Mistake(
+            lambda z0, z1, n: lerp(z1, z0, n),
+            "Your path runs backwards: it must start at z0 (t = 0) and end at z1 (t = 1).",
+        ),
+        Mistake(lambda z0, z1, n: lerp(z0, z1, n).T, "Return one code per row: shape [steps, d]."),
+    ]
+    return run_check("lerp", answer, lerp, _path_cases(), mistakes)
+
+
+def check_slerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
+    """Exercise: ``slerp(z0, z1, steps) -> [steps, d]``: great-circle direction, linear norm."""
+
+    def unit_circle_only(z0, z1, n):
+        path = slerp(z0, z1, n)
+        return path / path.norm(dim=1, keepdim=True)
+
+    def fixed_norm(z0, z1, n):
+        path = slerp(z0, z1, n)
+        return path / path.norm(dim=1, keepdim=True) * z0.norm()
+
+    mistakes = [
+        Mistake(
+            lerp,
+            "That is the straight line (lerp). Move along the great circle: "
+            "sin((1-t) omega) u0 + sin(t omega) u1, divided by sin(omega).",
+        ),
+        Mistake(
+            unit_circle_only,
+            "The directions are right, but every code has norm 1. Scale each by a "
+            "norm that goes linearly from |z0| to |z1|.",
+        ),
+        Mistake(
+            fixed_norm,
+            "The directions are right, but the norm stays |z0|. Let it go linearly from "
+            "|z0| to |z1|, so the path ends exactly at z1.",
+        ),
+    ]
+    return run_check("slerp", answer, slerp, _path_cases(), mistakes)
+
+
+def check_quantile_grid(answer: Callable[[int], Tensor]) -> CheckResult:
+    """Exercise: ``grid_codes(n) -> [n * n, 2]``, codes at prior quantiles 0.05 .. 0.95."""
+
+    def uniform(n):
+        values = torch.linspace(-1.645, 1.645, n)
+        return torch.stack([values.repeat(n), values.flip(0).repeat_interleave(n)], dim=1)
+
+    def unflipped(n):
+        grid = prior_quantile_grid(n)
+        return torch.stack([grid[:, 0], grid[:, 1].flip(0)], dim=1)
+
+    mistakes = [
+        Mistake(
+            uniform,
+            "Those codes are evenly spaced. Space them by prior probability instead: "
+            "torch.distributions.Normal(0, 1).icdf at probabilities 0.05 .. 0.95.",
+        ),
+        Mistake(unflipped, "The rows run upside down: the top row of the picture has the largest z_2."),
+        Mistake(lambda n: prior_quantile_grid(n)[:, [1, 0]], "z_1 and z_2 are swapped: z_1 changes along a row."),
+    ]
+    return run_check("grid_codes", answer, prior_quantile_grid, [(4,), (7,)], mistakes)

@@ -1,0 +1,145 @@
+/*
+ * vaelib latent pad: the kernel-free latent explorer of a 2-D VAE.
+ *
+ * Shipped with the Python package (vaelib/js/latent_pad.js) and embedded by
+ * vaelib.static.static_latent_explorer, which emits, inside one root element:
+ *
+ *   <canvas class="vaelib-latent-pad">        the latent plane, [-limit, limit]^2
+ *   <div class="vaelib-latent-readout">       the code under the pointer, as text
+ *   <canvas class="vaelib-latent-image">      the decoded image, side x side pixels
+ *   <script type="application/json">          {"limit", "decoder", "points"}
+ *
+ * then this file, then one call: vaelibLatentPad(rootElement).
+ *
+ * The decoder is in the format "vaelib-mlp-decoder/1" (see
+ * vaelib.static.export_decoder): Linear layers whose weights are int8,
+ * row-major [out, in], base64-encoded, with one float scale per row; ReLU
+ * between layers as each layer's "activation" says; a sigmoid at the end.
+ *
+ * Moving the pointer over the pad decodes the code under it, draws the image
+ * (ink dark on white, as in the book's figures) and stores the code as JSON
+ * in the root's data-z attribute.
+ */
+(function () {
+  "use strict";
+
+  if (typeof window.vaelibLatentPad === "function") {
+    return; // defined by an earlier explorer on the same page
+  }
+
+  // Colours of the ten classes (matplotlib's tab10), for the points on the pad.
+  var CLASS_COLORS = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+  ];
+  var PAD_POINT_SIZE = 2; // pixels
+  var CURSOR_RADIUS = 6; // pixels
+
+  // One exported layer -> float32 weights [out * in] (row-major), biases [out].
+  function readLayer(layer) {
+    var bytes = Uint8Array.from(atob(layer.weight), function (c) {
+      return c.charCodeAt(0);
+    });
+    var quantized = new Int8Array(bytes.buffer);
+    var weights = new Float32Array(layer.out * layer.in);
+    for (var row = 0; row < layer.out; row++) {
+      for (var col = 0; col < layer.in; col++) {
+        var k = row * layer.in + col;
+        weights[k] = quantized[k] * layer.scale[row];
+      }
+    }
+    return {
+      weights: weights,
+      bias: Float32Array.from(layer.bias),
+      nIn: layer.in,
+      nOut: layer.out,
+      relu: layer.activation === "relu",
+    };
+  }
+
+  // A code z (array of numbers) -> pixel probabilities, through every layer, then the sigmoid.
+  function decode(layers, z) {
+    var h = Float32Array.from(z);
+    for (var i = 0; i < layers.length; i++) {
+      var layer = layers[i];
+      var out = new Float32Array(layer.nOut);
+      for (var row = 0; row < layer.nOut; row++) {
+        var sum = layer.bias[row];
+        var offset = row * layer.nIn;
+        for (var col = 0; col < layer.nIn; col++) {
+          sum += layer.weights[offset + col] * h[col];
+        }
+        out[row] = layer.relu ? Math.max(0, sum) : sum;
+      }
+      h = out;
+    }
+    return h.map(function (v) {
+      return 1 / (1 + Math.exp(-v));
+    });
+  }
+
+  window.vaelibLatentPad = function (root) {
+    var spec = JSON.parse(root.querySelector("script[type='application/json']").textContent);
+    var limit = spec.limit;
+    var side = spec.decoder.side;
+    var layers = spec.decoder.layers.map(readLayer);
+
+    var pad = root.querySelector("canvas.vaelib-latent-pad");
+    var image = root.querySelector("canvas.vaelib-latent-image");
+    var readout = root.querySelector(".vaelib-latent-readout");
+    var padContext = pad.getContext("2d");
+    var imageContext = image.getContext("2d");
+
+    // A code [z1, z2] -> pixel coordinates on the pad (z2 points up).
+    function toPad(z) {
+      return [((z[0] + limit) / (2 * limit)) * pad.width, ((limit - z[1]) / (2 * limit)) * pad.height];
+    }
+
+    function drawPad(z) {
+      padContext.clearRect(0, 0, pad.width, pad.height);
+      spec.points.forEach(function (point) { // [z1, z2, label]
+        var xy = toPad(point);
+        padContext.fillStyle = CLASS_COLORS[point[2] % CLASS_COLORS.length];
+        padContext.fillRect(xy[0] - PAD_POINT_SIZE / 2, xy[1] - PAD_POINT_SIZE / 2, PAD_POINT_SIZE, PAD_POINT_SIZE);
+      });
+      var at = toPad(z);
+      padContext.strokeStyle = "#000";
+      padContext.lineWidth = 1.5;
+      padContext.beginPath();
+      padContext.arc(at[0], at[1], CURSOR_RADIUS, 0, 2 * Math.PI);
+      padContext.stroke();
+    }
+
+    function drawImage(z) {
+      var probabilities = decode(layers, z);
+      var pixels = imageContext.createImageData(side, side);
+      for (var i = 0; i < side * side; i++) {
+        var gray = Math.round(255 * (1 - probabilities[i])); // ink is dark
+        pixels.data[4 * i] = gray;
+        pixels.data[4 * i + 1] = gray;
+        pixels.data[4 * i + 2] = gray;
+        pixels.data[4 * i + 3] = 255;
+      }
+      imageContext.putImageData(pixels, 0, 0);
+    }
+
+    function show(z) {
+      drawPad(z);
+      drawImage(z);
+      root.dataset.z = JSON.stringify(z);
+      readout.textContent = "z = (" + z[0].toFixed(2) + ", " + z[1].toFixed(2) + ")";
+    }
+
+    // The pointer's position on the pad -> the code there.
+    function onPointer(event) {
+      var box = pad.getBoundingClientRect();
+      var u = (event.clientX - box.left) / box.width;
+      var v = (event.clientY - box.top) / box.height;
+      show([-limit + 2 * limit * u, limit - 2 * limit * v]);
+    }
+
+    pad.addEventListener("pointermove", onPointer);
+    pad.addEventListener("pointerdown", onPointer);
+    show([0, 0]);
+  };
+})();

@@ -1,0 +1,137 @@
+"""Kernel-free explorers: interactive figures that work on the static HTML page.
+
+The ipywidgets explorers of :mod:`vaelib.widgets` need a running Python
+kernel to redraw; on the online book (plain HTML, no kernel) they show only a
+picture of their first state.  A *kernel-free* explorer instead carries
+everything it needs in the page and runs in the browser:
+
+- the model's MLP decoder, exported by :func:`export_decoder` in the format
+  ``vaelib-mlp-decoder/1``: weights quantized to int8 with one scale per row
+  (output unit), base64-encoded; biases as floats; all as JSON;
+- a JavaScript program shipped with the package, ``vaelib/js/latent_pad.js``,
+  which decodes those weights and runs the decoder in the page.
+
+:func:`static_latent_explorer` emits both, with the canvases they draw on, as
+one HTML block: no CDN, no kernel, no server.  :func:`decoder_from_export`
+reads an export back into PyTorch, to check that what the page computes is
+what the model computes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from importlib import resources
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = ["FORMAT", "decoder_from_export", "export_decoder", "latent_pad_js", "static_latent_explorer"]
+
+FORMAT = "vaelib-mlp-decoder/1"
+
+
+def export_decoder(model) -> dict:
+    """The MLP decoder of ``model`` as a compact, JSON-ready dict.
+
+    Weights are quantized to int8 with one scale per output unit (about a
+    quarter of the float32 size; pixel probabilities move by well under 0.01)
+    and base64-encoded; biases stay floats.  :func:`decoder_from_export`
+    reads it back; the static explorer's JavaScript reads it in the browser.
+    """
+    layers = []
+    modules = list(model.decoder)
+    for i, module in enumerate(modules):
+        if isinstance(module, torch.nn.ReLU):
+            continue
+        if not isinstance(module, torch.nn.Linear):
+            raise TypeError(
+                f"only MLP decoders (Linear and ReLU layers) can be exported, found {type(module).__name__}"
+            )
+        weight = module.weight.detach().cpu().float()  # [out, in]
+        scale = weight.abs().amax(dim=1).clamp_min(1e-12) / 127  # [out]
+        quantized = torch.round(weight / scale[:, None]).clamp(-127, 127).to(torch.int8)
+        followed_by_relu = i + 1 < len(modules) and isinstance(modules[i + 1], torch.nn.ReLU)
+        layers.append(
+            {
+                "in": module.in_features,
+                "out": module.out_features,
+                "activation": "relu" if followed_by_relu else "none",
+                "scale": [float(f"{s:.7g}") for s in scale.tolist()],
+                "weight": base64.b64encode(quantized.numpy().tobytes()).decode("ascii"),
+                "bias": [float(f"{b:.7g}") for b in module.bias.detach().cpu().tolist()],
+            }
+        )
+    side = int(round(layers[-1]["out"] ** 0.5))  # square images
+    return {"format": FORMAT, "layers": layers, "output": "sigmoid", "side": side}
+
+
+def decoder_from_export(spec: dict) -> torch.nn.Sequential:
+    """The exported decoder as a PyTorch module returning *probabilities* (sigmoid applied)."""
+    if spec.get("format") != FORMAT:
+        raise ValueError(f"not an exported vaelib decoder: format {spec.get('format')!r}")
+    modules: list[torch.nn.Module] = []
+    for layer in spec["layers"]:
+        linear = torch.nn.Linear(layer["in"], layer["out"])
+        quantized = np.frombuffer(base64.b64decode(layer["weight"]), dtype=np.int8).reshape(layer["out"], layer["in"])
+        weight = torch.from_numpy(quantized.astype(np.float32)) * torch.tensor(layer["scale"])[:, None]
+        with torch.no_grad():
+            linear.weight.copy_(weight)
+            linear.bias.copy_(torch.tensor(layer["bias"]))
+        modules.append(linear)
+        if layer["activation"] == "relu":
+            modules.append(torch.nn.ReLU())
+    modules.append(torch.nn.Sigmoid())
+    return torch.nn.Sequential(*modules)
+
+
+def latent_pad_js() -> str:
+    """The text of ``vaelib/js/latent_pad.js``, which defines ``window.vaelibLatentPad(root)``."""
+    return (resources.files("vaelib") / "js" / "latent_pad.js").read_text(encoding="utf-8")
+
+
+def static_latent_explorer(
+    model, codes: Tensor | None = None, labels: Tensor | None = None, limit: float = 3.0, max_points: int = 1_500
+):
+    """A latent explorer for a 2-D VAE that runs in any browser, without a kernel.
+
+    Returns an ``IPython.display.HTML`` block: a pad showing the latent plane
+    (with ``codes`` coloured by ``labels``, if given) and a canvas where the
+    decoder, exported with :func:`export_decoder` and run by
+    ``vaelib/js/latent_pad.js``, draws the image of the point under the pointer.
+    """
+    from IPython.display import HTML
+
+    if model.latent_dim != 2:
+        raise ValueError(f"the static explorer needs a 2-D latent space, got latent_dim={model.latent_dim}")
+    decoder = export_decoder(model)
+    points = []
+    if codes is not None:
+        keep = torch.linspace(0, len(codes) - 1, min(max_points, len(codes))).long()
+        inside = codes[keep].abs().amax(dim=1) < limit
+        shown = codes[keep][inside].tolist()
+        shown_labels = [0] * len(shown) if labels is None else labels[keep][inside].tolist()
+        for (z1, z2), label in zip(shown, shown_labels, strict=True):
+            points.append([round(z1, 2), round(z2, 2), int(label)])
+    spec = json.dumps({"limit": limit, "decoder": decoder, "points": points}, separators=(",", ":"))
+    element_id = "vaelib-explorer-" + hashlib.sha1(spec.encode()).hexdigest()[:10]
+    side = decoder["side"]
+    html = f"""
+<div id="{element_id}" class="vaelib-static-explorer" style="display:flex;gap:24px;align-items:center;flex-wrap:wrap">
+  <div>
+    <canvas class="vaelib-latent-pad" width="280" height="280"
+            style="border:1px solid #999;cursor:crosshair;touch-action:none;width:280px;height:280px"></canvas>
+    <div class="vaelib-latent-readout" style="font-family:monospace;font-size:13px"></div>
+  </div>
+  <canvas class="vaelib-latent-image" width="{side}" height="{side}"
+          style="width:168px;height:168px;image-rendering:pixelated;border:1px solid #999"></canvas>
+  <script type="application/json">{spec}</script>
+  <script>
+{latent_pad_js()}
+vaelibLatentPad(document.getElementById("{element_id}"));
+  </script>
+</div>
+"""
+    return HTML(html)
