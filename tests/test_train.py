@@ -33,7 +33,7 @@ def test_fit_lowers_the_loss_and_records_history(blobs):
     assert len(history.train) == len(history.test) == len(history.seconds) == 5
     assert history.curve("loss", "test")[-1] < 0.7 * before
     assert history.curve("loss", "train")[-1] < history.curve("loss", "train")[0]
-    assert not model.training
+    assert model.training  # as it was: a new model starts in train mode
 
 
 def test_fit_is_repeatable_with_a_seed(blobs):
@@ -171,6 +171,12 @@ def test_the_seed_covers_the_reparameterization_noise_and_the_global_generator_i
     model.load_state_dict(weights)
     other = train.fit(model, losses.VAEObjective(), blobs[0], epochs=2, seed=1, device="cpu", progress=False)
     assert other.train != first.train
+
+
+def test_fit_leaves_an_eval_mode_model_in_eval_mode(blobs):
+    model = tiny_model().eval()
+    train.fit(model, losses.autoencoder_loss, blobs[0], epochs=1, device="cpu", progress=False)
+    assert not model.training
 
 
 def test_evaluate_leaves_the_model_in_the_mode_it_found(blobs):

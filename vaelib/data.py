@@ -1,16 +1,16 @@
 """MNIST and Fashion-MNIST as tensors, loaded once, served as index slices.
 
-torchvision reads (and, with internet access, downloads) the files.  Each
-split is read once per process and kept as one uint8 tensor ``[N, 784]``;
+torchvision downloads the files (with internet access, on first use);
+vaelib reads them itself, which spares every process the second it takes to
+import torchvision.  Each split is read once per process and kept as one uint8 tensor ``[N, 784]``;
 every :func:`load` converts it to float32 pixels in [0, 1], so each caller
 gets tensors of its own that the cache never sees.  A batch is an index slice
 of that tensor.  There is no per-image ``Dataset``/PIL transform on the hot
 path, which is what makes small-model training fast on a CPU.
 
-Before torchvision reads a raw file, its IDX header and size are checked
-against what the file's name promises: a truncated, over-long, empty or
-swapped file is a :class:`DataFormatError` that names it, not a silent wrong
-data set or an ``AssertionError`` from inside torchvision.
+Before a raw file is read, its IDX header and size are checked against what
+the file's name promises: a truncated, over-long, empty or swapped file is a
+:class:`DataFormatError` that names it, not a silent wrong data set.
 
 Where the files live: an explicit ``root`` argument, else ``$VAELIB_DATA``,
 else a per-user cache folder (``~/.cache/vaelib/data``).
@@ -50,11 +50,33 @@ class _Source:
     folder: str  # torchvision's folder under the root
     torchvision_class: str
     title: str
+    classes: tuple[str, ...]  # the label names, as torchvision gives them
 
 
 DATASETS = {
-    "mnist": _Source("MNIST", "MNIST", "MNIST"),
-    "fashion-mnist": _Source("FashionMNIST", "FashionMNIST", "Fashion-MNIST"),
+    "mnist": _Source(
+        "MNIST",
+        "MNIST",
+        "MNIST",
+        (
+            "0 - zero",
+            "1 - one",
+            "2 - two",
+            "3 - three",
+            "4 - four",
+            "5 - five",
+            "6 - six",
+            "7 - seven",
+            "8 - eight",
+            "9 - nine",
+        ),
+    ),
+    "fashion-mnist": _Source(
+        "FashionMNIST",
+        "FashionMNIST",
+        "Fashion-MNIST",
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    ),
 }
 
 _FILES = {
@@ -251,7 +273,7 @@ def _check_idx(path: Path, kind: str) -> int:
 
 
 def _check_raw_files(name: str, split: str, root: Path) -> None:
-    """Check the header and size of both raw files of a split before torchvision reads them."""
+    """Check the header and size of both raw files of a split before they are read."""
     raw = root / DATASETS[name].folder / "raw"
     images_file, labels_file = (raw / f for f in _FILES[split])
     n_images = _check_idx(images_file, "images")
@@ -267,40 +289,42 @@ def _check_raw_files(name: str, split: str, root: Path) -> None:
         )
 
 
+def _idx_data(path: Path, header_size: int) -> Tensor:
+    """The bytes of a checked IDX file after its header, as a uint8 tensor."""
+    return torch.frombuffer(bytearray(path.read_bytes()[header_size:]), dtype=torch.uint8)
+
+
 @functools.lru_cache(maxsize=8)
 def _read(name: str, split: str, root: str, download: bool) -> tuple[Tensor, Tensor, tuple[str, ...]]:
     """Read one split once per process: uint8 pixels ``[N, 784]``, int64 labels ``[N]``, class names.
 
     The cached tensors are never handed out: :func:`load` copies them.
     """
-    import torchvision  # imported here: importing vaelib stays fast
-
+    source = DATASETS[name]
     path = Path(root)
     if _missing_files(name, split, path):
         if not download:
             raise DataNotFoundError(_not_found_message(name, split, path, "Downloading is off."))
+        import torchvision  # imported only to download: it takes about a second
+
         try:
-            getattr(torchvision.datasets, DATASETS[name].torchvision_class)(
-                root, train=(split == "train"), download=True
-            )
+            getattr(torchvision.datasets, source.torchvision_class)(root, train=(split == "train"), download=True)
         except Exception as err:  # offline, read-only folder, server down, ...
             reason = f"Downloading them failed ({type(err).__name__}: {err})."
             raise DataNotFoundError(_not_found_message(name, split, path, reason)) from err
     _check_raw_files(name, split, path)
-    dataset = getattr(torchvision.datasets, DATASETS[name].torchvision_class)(
-        root, train=(split == "train"), download=False
-    )
-    images = dataset.data  # uint8 [N, 28, 28]
-    labels = dataset.targets.to(torch.int64)  # [N]
-    classes = tuple(dataset.classes)
+    raw = path / source.folder / "raw"
+    images_file, labels_file = (raw / f for f in _FILES[split])
+    images = _idx_data(images_file, 16).reshape(-1, IMAGE_DIM)  # uint8 [N, 784]
+    labels = _idx_data(labels_file, 8).to(torch.int64)  # [N]
+    classes = source.classes
     if len(labels) and labels.max() >= len(classes):
-        labels_file = path / DATASETS[name].folder / "raw" / _FILES[split][1]
         raise _bad_file(
             labels_file,
-            f"labels from 0 to {len(classes) - 1} ({DATASETS[name].title} has {len(classes)} classes)",
+            f"labels from 0 to {len(classes) - 1} ({source.title} has {len(classes)} classes)",
             f"labels up to {labels.max().item()}",
         )
-    return images.reshape(len(images), IMAGE_DIM), labels, classes
+    return images, labels, classes
 
 
 def load(

@@ -165,7 +165,9 @@ def vae_loss(
 
     ``pixel_reduction`` / ``latent_reduction`` set to ``"mean"`` reproduce
     the most common bug in VAE code (chapter 4 shows what it does); leave
-    them at ``"sum"``.
+    them at ``"sum"``.  Batches of different sizes are a ``ValueError``; NaN
+    or infinite logits, ``mu`` or ``logvar`` a :class:`NonFiniteLossError`
+    that names which.
     """
     _check_options(beta, reconstruction, sigma, pixel_reduction, latent_reduction)
     if reconstruction == "bce":

@@ -279,7 +279,7 @@ def fit(
     stops training.  A loss function with a ``reset()`` method (a
     :class:`~vaelib.losses.VAEObjective`) is reset first, so a KL warm-up
     starts again with every run.  A progress bar shows in a terminal and in a
-    notebook.  The model is left in eval mode.
+    notebook.  Afterwards the model is back in the train/eval mode it was in.
 
     ``seed`` covers all of training's randomness: the order of the batches
     and every draw from PyTorch's global generator during the run (a VAE's
@@ -323,6 +323,7 @@ def fit(
     steps_per_epoch = math.ceil(len(train_x) / batch_size)
     bar = _progress_bar(epochs * steps_per_epoch, progress)
     snapshots = _Snapshots(model)
+    was_training = model.training
     try:
         with torch.random.fork_rng(devices=_cuda_devices()):
             torch.manual_seed(seed)  # the noise drawn inside the model and the loss
@@ -360,7 +361,7 @@ def fit(
                     break
     finally:
         bar.close()
-        model.eval()
+        model.train(was_training)
     return history
 
 
