@@ -4,6 +4,7 @@ import stat
 
 import pytest
 import torch
+from ipykernel.inprocess.ipkernel import InProcessInteractiveShell
 from ipykernel.inprocess.manager import InProcessKernelManager
 
 from vaelib import losses, models, train
@@ -344,6 +345,7 @@ def test_in_a_notebook_the_bar_keeps_its_final_state_in_one_output():
     finally:
         client.stop_channels()
         manager.shutdown_kernel()
+        InProcessInteractiveShell.clear_instance()  # later tests must not find this kernel's shell
     kinds = [m["msg_type"] for m in messages]
     assert "error" not in kinds and "stream" not in kinds  # nothing printed beside the one output
     assert kinds.count("display_data") == 1
