@@ -160,7 +160,7 @@ def test_log_normal_diag_refuses_z_of_another_latent_size():
         gaussian.log_normal_diag(torch.zeros(4, 3, dtype=torch.long), mu, logvar)
 
 
-@pytest.mark.parametrize("sigma", [0.0, -1.0, float("nan"), float("inf")])
+@pytest.mark.parametrize("sigma", [0.0, -1.0, float("nan"), float("inf"), True])
 def test_normal_pdf_refuses_a_sigma_that_is_not_positive_and_finite(sigma):
     with pytest.raises(ValueError, match="sigma must be a positive finite number"):
         gaussian.normal_pdf(torch.zeros(3), 0.0, sigma)
@@ -177,7 +177,7 @@ def test_estimators_refuse_a_bad_number_of_samples(estimator, n):
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
-@pytest.mark.parametrize("sigma", [0.0, -1.0, float("nan")])
+@pytest.mark.parametrize("sigma", [0.0, -1.0, float("nan"), True])
 def test_estimators_refuse_a_sigma_that_is_not_positive(estimator, sigma):
     with pytest.raises(ValueError, match="sigma must be a positive finite number"):
         estimator(lambda z: z, 0.0, sigma, 10)

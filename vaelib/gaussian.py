@@ -97,10 +97,14 @@ def log_standard_normal(z: Tensor) -> Tensor:
     return -0.5 * (LOG_2PI + z.pow(2)).sum(dim=-1)
 
 
+def _check_sigma(sigma: float) -> None:
+    if isinstance(sigma, bool) or not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+
+
 def normal_pdf(x: Tensor, mu: float, sigma: float) -> Tensor:
     """The density of N(mu, sigma^2) at each ``x``."""
-    if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+    _check_sigma(sigma)
     return torch.exp(-0.5 * ((x - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
 
 
@@ -108,8 +112,7 @@ def normal_pdf(x: Tensor, mu: float, sigma: float) -> Tensor:
 
 
 def _check_estimator(sigma: float, n: int) -> None:
-    if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+    _check_sigma(sigma)
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n (the number of samples) must be a positive integer, got {n!r}")
 
