@@ -1,6 +1,7 @@
 """Procedural sprites with known generative factors (a stand-in for dSprites).
 
-Every image shows one white shape on black, made from five factors:
+Every image shows one shape (pixels 1) on an empty background (pixels 0),
+made from five factors; the book's figures draw the shape dark on white:
 
 | factor     | values                                        |
 | ---        | ---                                           |
