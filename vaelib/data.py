@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 import os
 import struct
 from collections.abc import Iterator
@@ -29,6 +28,8 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
+
+from ._validate import is_int
 
 __all__ = [
     "DATASETS",
@@ -95,10 +96,6 @@ class DataNotFoundError(FileNotFoundError):
 
 class DataFormatError(ValueError):
     """A raw data file is on disk but damaged, or is not the file its name says."""
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _pixel_range_problem(x: Tensor) -> str | None:
@@ -350,9 +347,9 @@ def load(
         raise ValueError(f"unknown data set {name!r}; choose one of {sorted(DATASETS)}")
     if not isinstance(split, str) or split not in _FILES:
         raise ValueError(f"unknown split {split!r}; choose 'train' or 'test'")
-    if size is not None and not _is_int(size):
+    if size is not None and not is_int(size):
         raise TypeError(f"size must be an int (a number of images) or None, got {type(size).__name__} {size!r}")
-    if not _is_int(seed):
+    if not is_int(seed):
         raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
     if not isinstance(download, bool):
         raise TypeError(f"download must be True or False, got {type(download).__name__} {download!r}")
@@ -410,7 +407,7 @@ def batches(
         raise ValueError("x must be a batch of images [N, ...], got a 0-dimensional tensor")
     if len(x) == 0:
         raise ValueError(f"x holds no images (shape {tuple(x.shape)}); there is nothing to batch")
-    if not _is_int(batch_size):
+    if not is_int(batch_size):
         raise TypeError(f"batch_size must be an int, got {type(batch_size).__name__} {batch_size!r}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")

@@ -15,6 +15,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from ._validate import check_int, check_number
+
 __all__ = [
     "gaussian_kl",
     "gaussian_kl_per_dim",
@@ -97,14 +99,9 @@ def log_standard_normal(z: Tensor) -> Tensor:
     return -0.5 * (LOG_2PI + z.pow(2)).sum(dim=-1)
 
 
-def _check_sigma(sigma: float) -> None:
-    if isinstance(sigma, bool) or not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
-
-
 def normal_pdf(x: Tensor, mu: float, sigma: float) -> Tensor:
     """The density of N(mu, sigma^2) at each ``x``."""
-    _check_sigma(sigma)
+    check_number("sigma", sigma, positive=True)
     return torch.exp(-0.5 * ((x - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
 
 
@@ -112,9 +109,8 @@ def normal_pdf(x: Tensor, mu: float, sigma: float) -> Tensor:
 
 
 def _check_estimator(sigma: float, n: int) -> None:
-    _check_sigma(sigma)
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"n (the number of samples) must be a positive integer, got {n!r}")
+    check_number("sigma", sigma, positive=True)
+    check_int("n (the number of samples)", n)
 
 
 def score_function_gradient(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from ._validate import is_int
 from .data import batches
 from .models import evaluating, model_device
 
@@ -66,7 +67,7 @@ def _check_endpoints(z0: Tensor, z1: Tensor, steps: int) -> None:
         raise TypeError(f"z0 and z1 must be floating-point codes, got {z0.dtype} and {z1.dtype}")
     if not bool(torch.isfinite(z0).all() and torch.isfinite(z1).all()):
         raise ValueError("z0 and z1 must be finite (found NaN or inf)")
-    if isinstance(steps, bool) or not isinstance(steps, int):
+    if not is_int(steps):
         raise TypeError(f"steps must be an integer, got {steps!r}")
     if z0.dim() != 1 or z0.shape != z1.shape:
         raise ValueError(f"expected two codes of the same shape [d], got {tuple(z0.shape)} and {tuple(z1.shape)}")
@@ -76,13 +77,7 @@ def _check_endpoints(z0: Tensor, z1: Tensor, steps: int) -> None:
 
 def traversal(z: Tensor, dim: int, values: Tensor) -> Tensor:
     """Copies of the code ``z`` (``[d]``) with dimension ``dim`` set to each of ``values``: ``[len(values), d]``."""
-    if (
-        not isinstance(z, Tensor)
-        or z.dim() != 1
-        or not isinstance(dim, int)
-        or isinstance(dim, bool)
-        or not 0 <= dim < len(z)
-    ):
+    if not isinstance(z, Tensor) or z.dim() != 1 or not is_int(dim) or not 0 <= dim < len(z):
         shape = tuple(z.shape) if isinstance(z, Tensor) else type(z).__name__
         raise ValueError(f"expected a code z [d] and an integer dim in 0..d-1, got {shape} and {dim!r}")
     codes = z.repeat(len(values), 1)  # [n, d]

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ._validate import check_int, check_number
 from .data import flatten_images
 from .gaussian import gaussian_kl
 
@@ -83,24 +84,12 @@ def gaussian_nll_per_image(logits: Tensor, x: Tensor, sigma: float = 0.1) -> Ten
     image, ``p = sigmoid(logits)``.  A small ``sigma`` weighs reconstruction
     heavily against the KL; a large one lets the KL win (blurry images).
     """
-    _check_sigma(sigma)
+    check_number("sigma", sigma, positive=True)
     x = _check_logits(logits, x)
     _finite(logits, "logits")  # sigmoid(+-inf) is finite, so the sum below would hide them
     squared = (x - torch.sigmoid(logits)).pow(2).sum(dim=1)  # [B]
     per_image = squared / (2 * sigma**2) + 0.5 * x.shape[1] * math.log(2 * math.pi * sigma**2)
     return _finite(per_image, "logits")
-
-
-def _check_sigma(sigma: float) -> None:
-    if isinstance(sigma, bool) or not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
-
-
-def _check_noise_std(noise_std: float) -> None:
-    if isinstance(noise_std, bool) or not (
-        isinstance(noise_std, (int, float)) and math.isfinite(noise_std) and noise_std >= 0
-    ):
-        raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
 
 
 def autoencoder_loss(model: nn.Module, x: Tensor) -> Tensor:
@@ -110,7 +99,7 @@ def autoencoder_loss(model: nn.Module, x: Tensor) -> Tensor:
 
 def add_noise(x: Tensor, noise_std: float, generator: torch.Generator | None = None) -> Tensor:
     """Gaussian pixel noise with standard deviation ``noise_std``, clipped to [0, 1]."""
-    _check_noise_std(noise_std)
+    check_number("noise_std", noise_std, positive=False)
     if not isinstance(x, Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating-point tensor of pixels, got {type(x).__name__}")
     noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
@@ -123,7 +112,7 @@ def denoising_loss(noise_std: float) -> Callable[[nn.Module, Tensor], Tensor]:
     The noise comes from PyTorch's global generator, which ``train.fit``
     seeds for the length of a run.
     """
-    _check_noise_std(noise_std)
+    check_number("noise_std", noise_std, positive=False)
 
     def loss(model: nn.Module, x: Tensor) -> Tensor:
         return bce_per_image(model(add_noise(x, noise_std)), x).mean()
@@ -133,11 +122,10 @@ def denoising_loss(noise_std: float) -> Callable[[nn.Module, Tensor], Tensor]:
 
 def _check_options(beta, reconstruction="bce", sigma=0.1, pixel_reduction="sum", latent_reduction="sum") -> None:
     """Refuse a bad beta or loss option with a ValueError that names it."""
-    if isinstance(beta, bool) or not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
-        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+    check_number("beta", beta, positive=False)
     if reconstruction not in ("bce", "mse"):
         raise ValueError(f"reconstruction must be 'bce' or 'mse', got {reconstruction!r}")
-    _check_sigma(sigma)
+    check_number("sigma", sigma, positive=True)
     for name, value in [("pixel_reduction", pixel_reduction), ("latent_reduction", latent_reduction)]:
         if value not in ("sum", "mean"):
             raise ValueError(f"{name} must be 'sum' or 'mean', got {value!r}")
@@ -203,8 +191,7 @@ class VAEObjective:
     """
 
     def __init__(self, beta: float = 1.0, warmup_steps: int = 0, **loss_options) -> None:
-        if not isinstance(warmup_steps, int) or isinstance(warmup_steps, bool) or warmup_steps < 0:
-            raise ValueError(f"warmup_steps must be an integer >= 0, got {warmup_steps!r}")
+        check_int("warmup_steps", warmup_steps, minimum=0)
         _check_options(beta, **loss_options)  # refuse bad options now, not mid-training
         self.beta = beta
         self.warmup_steps = warmup_steps

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ._validate import check_int, check_number
 from .data import batches
 from .gaussian import gaussian_kl_per_dim, log_normal_diag, log_standard_normal, reparameterize
 from .latent import encode_dataset
@@ -131,8 +132,7 @@ def elbo(
     ``-elbo`` is the test loss that papers report.  The codes are drawn from
     a generator seeded with ``seed``; the global generator is not touched.
     """
-    if not isinstance(n_samples, int) or isinstance(n_samples, bool) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    check_int("n_samples", n_samples)
     device = model_device(model)
     generator = torch.Generator().manual_seed(seed)
     totals = {"recon": 0.0, "kl": 0.0}
@@ -173,8 +173,7 @@ def importance_sampled_log_likelihood(
     Bernoulli pixels, ``-bce_per_image``.
     """
     for name, value in [("k", k), ("chunk", chunk), ("batch_size", batch_size)]:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_int(name, value)
     with evaluating(model):
         return _importance_sampled(model, x, k, batch_size, chunk, log_likelihood or _bernoulli_log_likelihood, seed)
 
@@ -212,10 +211,7 @@ def active_units(model: nn.Module, x: Tensor, threshold: float = 0.01, batch_siz
     ``Var_x(E_q[z_j | x]) > threshold`` (Burda et al., 2016).  An inactive
     dimension has collapsed to the prior, whatever the image.
     """
-    if isinstance(threshold, bool) or not (
-        isinstance(threshold, (int, float)) and math.isfinite(threshold) and threshold >= 0
-    ):
-        raise ValueError(f"threshold must be a finite number >= 0, got {threshold!r}")
+    check_number("threshold", threshold, positive=False)
     codes = encode_dataset(model, x, batch_size)  # [N, d]
     if len(codes) < 2:
         raise ValueError(f"active units need at least 2 images to measure a variance, got {len(codes)}")
@@ -270,8 +266,7 @@ def _check_codes_and_factors(codes: Tensor, factors: Tensor, bins: int) -> None:
         raise ValueError("codes must be finite floating-point numbers (found NaN, inf or an integer dtype)")
     if factors.is_floating_point() or factors.is_complex():
         raise TypeError(f"factors must be integer factor indices, got dtype {factors.dtype}")
-    if not isinstance(bins, int) or isinstance(bins, bool) or bins < 2:
-        raise ValueError(f"bins must be an integer >= 2, got {bins!r}")
+    check_int("bins", bins, minimum=2)
 
 
 def latent_factor_information(codes: Tensor, factors: Tensor, bins: int = 20) -> Tensor:

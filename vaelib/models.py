@@ -28,6 +28,7 @@ from dataclasses import dataclass, fields
 import torch
 from torch import Tensor, nn
 
+from ._validate import check_int, is_int
 from .data import IMAGE_DIM, flatten_images
 from .gaussian import reparameterize
 
@@ -83,7 +84,7 @@ class MLPConfig:
         for f in fields(self):
             value = getattr(self, f.name)
             values = value if isinstance(value, tuple) else (value,)
-            if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
+            if not all(is_int(v) and v > 0 for v in values):
                 raise ValueError(f"MLPConfig.{f.name} must be positive integers, got {value!r}")
 
 
@@ -219,8 +220,7 @@ class VAE(_LatentModel):
 
         ``generator`` (a CPU ``torch.Generator``) fixes the draws.
         """
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
+        check_int("n", n)
         z = torch.randn(n, self.latent_dim, generator=generator)  # [n, d]
         return self.decode_probs(z)
 

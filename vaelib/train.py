@@ -26,6 +26,7 @@ import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
+from ._validate import check_int, check_number, is_int
 from .data import batches
 from .losses import NonFiniteLossError
 from .models import MODELS, MLPConfig, evaluating, model_device
@@ -154,17 +155,11 @@ def _progress_bar(total: int, enabled: bool) -> tqdm:
     return tqdm(total=total, unit="batch", disable=not enabled)
 
 
-def _check_images(name: str, x: object) -> Tensor:
+def _check_images(name: str, x: object) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor of images, got {type(x).__name__}")
     if x.dim() < 2 or len(x) == 0:
         raise ValueError(f"{name} must hold at least one image ([N, ...] with N >= 1), got shape {tuple(x.shape)}")
-    return x
-
-
-def _check_positive_int(name: str, value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 @torch.no_grad()
@@ -181,7 +176,7 @@ def evaluate(
     Runs in eval mode and leaves the model in the mode it found it in.
     """
     _check_images("x", x)
-    _check_positive_int("batch_size", batch_size)
+    check_int("batch_size", batch_size)
     device = torch.device(device) if device is not None else model_device(model)
     mean = _Mean()
     with evaluating(model):
@@ -205,10 +200,8 @@ class _Snapshots:
     def __init__(self, model: nn.Module, every: int = 50) -> None:
         self.model = model
         self.every = every
-        self.first = self._copy()
-        self.first_step = 0
-        self.recent = self.first
-        self.recent_step = 0
+        self.first = self._copy()  # the starting weights, step 0
+        self.recent, self.recent_step = self.first, 0
 
     def _copy(self) -> dict[str, Tensor]:
         return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
@@ -219,7 +212,7 @@ class _Snapshots:
 
     def restore_finite(self, loss_fn: LossFn, train_x: Tensor, device: torch.device) -> tuple[int, float] | None:
         """Load the latest copy with a finite training loss: ``(its step, that loss)``, or None if none has."""
-        for step, weights in [(self.recent_step, self.recent), (self.first_step, self.first)]:
+        for step, weights in [(self.recent_step, self.recent), (0, self.first)]:
             self.model.load_state_dict(weights)
             try:
                 loss = evaluate(self.model, loss_fn, train_x, device=device)["loss"]
@@ -231,7 +224,7 @@ class _Snapshots:
 
 
 def _diverged(
-    reason: str, where: str, snapshots: _Snapshots, loss_fn: LossFn, train_x: Tensor, device: torch.device
+    reason: str, epoch: int, batch: int, snapshots: _Snapshots, loss_fn: LossFn, train_x: Tensor, device: torch.device
 ) -> NonFiniteLossError:
     """Roll the model back to finite weights; the error to raise, saying what happened and what the model holds."""
     restored = snapshots.restore_finite(loss_fn, train_x, device)
@@ -247,8 +240,8 @@ def _diverged(
             f"training loss ({loss:.4g} nats per image)."
         )
     return NonFiniteLossError(
-        f"{reason} at {where}; training stopped. {kept} Common causes: a learning rate too high, "
-        "NaN in the data, or a loss that takes log(0)."
+        f"{reason} at epoch {epoch + 1}, batch {batch + 1}; training stopped. {kept} "
+        "Common causes: a learning rate too high, NaN in the data, or a loss that takes log(0)."
     )
 
 
@@ -301,13 +294,11 @@ def fit(
     _check_images("train_x", train_x)
     if test_x is not None:
         _check_images("test_x", test_x)
-    _check_positive_int("epochs", epochs)
-    _check_positive_int("batch_size", batch_size)
-    if optimizer is None and (
-        isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0
-    ):
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-    if not isinstance(seed, int) or isinstance(seed, bool):
+    check_int("epochs", epochs)
+    check_int("batch_size", batch_size)
+    if optimizer is None:
+        check_number("lr", lr, positive=True)
+    if not is_int(seed):
         raise TypeError(f"seed must be an integer, got {seed!r}")
 
     device = torch.device(device) if device is not None else default_device()
@@ -334,20 +325,18 @@ def fit(
                 mean = _Mean()
                 start = time.perf_counter()
                 for step, batch in enumerate(batches(train_x, batch_size, generator=generator)):
-                    where = f"epoch {epoch + 1}, batch {step + 1}"
-                    global_step = epoch * steps_per_epoch + step
                     try:
                         parts = _as_parts(loss_fn(model, batch))
                     except NonFiniteLossError as err:
-                        raise _diverged(str(err), where, snapshots, loss_fn, train_x, device) from err
+                        raise _diverged(str(err), epoch, step, snapshots, loss_fn, train_x, device) from err
                     optimizer.zero_grad(set_to_none=True)
                     parts["loss"].backward()
                     grad_norm = _gradient_norm(params)
                     values = {k: v.item() for k, v in parts.items()}
                     if not (math.isfinite(values["loss"]) and math.isfinite(grad_norm)):
                         reason = f"the loss became {values['loss']} (gradient norm {grad_norm})"
-                        raise _diverged(reason, where, snapshots, loss_fn, train_x, device)
-                    snapshots.keep(global_step)  # these weights gave a finite loss
+                        raise _diverged(reason, epoch, step, snapshots, loss_fn, train_x, device)
+                    snapshots.keep(epoch * steps_per_epoch + step)  # these weights gave a finite loss
                     optimizer.step()
                     mean.add(values, len(batch))
                     bar.update(1)
