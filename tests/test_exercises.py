@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from vaelib import exercises, latent
+from vaelib.exercises import latent_space
 
 
 def stub(*args):
@@ -334,3 +335,20 @@ def test_traversal_factor_check_finds_the_factor_from_the_data():
     wrong = exercises.check_traversal_factor("b", codes, factors, 0, names)
     assert wrong.status == "fail" and "0.00 nats about b" in wrong.message
     assert "one of" in exercises.check_traversal_factor("size", codes, factors, 0, names).message
+
+
+def test_the_slerp_check_accepts_shoemakes_classic_form_and_says_how_it_differs():
+    result = exercises.check_slerp(latent_space.shoemake_slerp)
+    assert result.passed and "Shoemake" in result.message and "|z0| = |z1|" in result.message
+    # For two codes of one norm, the classic form and the book's variant are the same path.
+    z0, z1 = torch.tensor([3.0, 0.0]), torch.tensor([0.0, 3.0])
+    assert torch.allclose(latent_space.shoemake_slerp(z0, z1, 5), latent.slerp(z0, z1, 5), atol=1e-6)
+
+
+def test_feedback_is_wrapped_to_the_books_column():
+    from vaelib.exercises import core
+
+    result = core.CheckResult("reconstruction_error", core.NOT_ATTEMPTED, "Write your code in its cell, " * 4)
+    lines = repr(result).split("\n")
+    assert len(lines) > 1 and all(len(line) <= core.MESSAGE_WIDTH for line in lines)
+    assert " ".join(lines).split() == f"reconstruction_error: not attempted yet. {result.message}".split()

@@ -1,5 +1,7 @@
 """Every figure of the book is made by a function here, and each is called."""
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -95,11 +97,18 @@ def test_diagonal_gaussian_draws_axis_aligned_ellipses():
     fig = plotting.diagonal_gaussian([0.0, 1.0], [2.0, 0.5], torch.randn(50, 2))
     ellipses = [p for p in fig.axes[0].patches if isinstance(p, matplotlib.patches.Ellipse)]
     assert [(e.width, e.height, e.angle) for e in ellipses] == [(4.0, 1.0, 0.0), (8.0, 2.0, 0.0), (12.0, 3.0, 0.0)]
+    ax = fig.axes[0]
+    assert ax.get_xlim()[1] >= 6.0 and ax.get_ylim()[1] >= 2.5  # the 3-sigma ellipse is not clipped
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:3] == ["1σ ellipse", "2σ ellipse", "3σ ellipse"]
 
 
-def test_kl_convergence_and_estimator_variance_plot_their_data():
-    (ax,) = plotting.kl_convergence([10, 100], [0.9, 1.02], 1.0).axes
-    assert list(ax.lines[0].get_ydata()) == [0.9, 1.02]
+def test_kl_error_scaling_and_estimator_variance_plot_their_data():
+    (ax,) = plotting.kl_error_scaling([10, 100], [0.3, 0.1], 1.0).axes
+    assert list(ax.lines[0].get_ydata()) == [0.3, 0.1]
+    theory = ax.lines[1].get_ydata()  # sqrt(2 / pi) * std / sqrt(n): ten times the samples, sqrt(10) less error
+    assert theory[0] == pytest.approx((2 / math.pi) ** 0.5 / 10**0.5) and theory[0] / theory[1] == pytest.approx(
+        10**0.5
+    )
     (ax,) = plotting.estimator_variance([1, 10], {"a": [10.0, 1.0], "b": [1.0, 0.1]}).axes
     assert ax.get_yscale() == "log" and len(ax.lines) == 2
 
@@ -110,9 +119,37 @@ def test_vae_diagram_names_its_parts():
         assert part in texts
 
 
-def test_latent_activity_one_bar_per_dimension_and_model():
+def test_latent_activity_one_bar_per_dimension_and_model_numbered_from_one():
     (ax,) = plotting.latent_activity({"a": torch.rand(5), "b": torch.rand(5)}, threshold=0.01).axes
     assert len(ax.patches) == 10 and ax.get_yscale() == "log"
+    assert list(ax.get_xticks()) == [1, 2, 3, 4, 5]  # z_1 ... z_5, as the text numbers them
+
+
+def test_path_norms_plots_the_norm_along_each_path():
+    path = torch.tensor([[3.0, 4.0], [0.0, 1.0], [6.0, 8.0]])
+    (ax,) = plotting.path_norms({"linear": path}, typical=(4.0, 6.0)).axes
+    assert list(ax.lines[0].get_ydata()) == [5.0, 1.0, 10.0]
+    assert list(ax.lines[0].get_xdata()) == [0.0, 0.5, 1.0]
+
+
+def test_posterior_ellipses_draw_two_sigma_ellipses_over_the_prior():
+    mu, logvar = torch.tensor([[0.0, 1.0], [1.0, -1.0]]), torch.log(torch.tensor([[0.25, 1.0], [0.01, 0.04]]))
+    (ax,) = plotting.posterior_ellipses(mu, logvar, torch.tensor([3, 7])).axes
+    ellipses = [p for p in ax.patches if type(p) is matplotlib.patches.Ellipse]
+    assert [(e.center, e.width, e.height) for e in ellipses] == [
+        ((0.0, 1.0), pytest.approx(2.0), pytest.approx(4.0)),
+        ((1.0, -1.0), pytest.approx(0.4), pytest.approx(0.8)),
+    ]
+    circles = [p.get_radius() for p in ax.patches if isinstance(p, matplotlib.patches.Circle)]
+    assert circles == [1, 2, 3]
+    with pytest.raises(ValueError, match="shape"):
+        plotting.posterior_ellipses(torch.zeros(2, 3), torch.zeros(2, 3), torch.tensor([0, 1]))
+
+
+def test_per_epoch_draws_every_run_and_the_median():
+    (ax,) = plotting.per_epoch({"a": [[1, 2, 3], [3, 2, 1], [2, 2, 2]]}, ylabel="units").axes
+    assert len(ax.lines) == 4
+    assert list(ax.lines[-1].get_ydata()) == [2, 2, 2]
 
 
 def test_beta_sweep_plots_each_series_against_beta():

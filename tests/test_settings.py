@@ -56,3 +56,12 @@ def test_seed_everything_makes_runs_repeatable():
     g = settings.seed_everything(3)
     assert torch.equal(a, torch.randn(5))
     assert torch.equal(torch.randn(2, generator=g), torch.randn(2, generator=torch.Generator().manual_seed(3)))
+
+
+def test_describe_names_only_the_settings_a_chapter_uses(monkeypatch):
+    monkeypatch.delenv("VAELIB_FAST", raising=False)
+    b = settings.budget(epochs=10, n_samples=100_000)
+    assert b.describe("n_samples") == "full settings: 100,000 samples"
+    assert b.describe() == "full settings: 10 epoch(s), all training images, all test images, 100,000 samples"
+    with pytest.raises(ValueError, match="unknown settings"):
+        b.describe("epoch")

@@ -143,7 +143,19 @@ def test_static_explorer_html_has_no_placeholders_and_no_outside_resources():
 
 
 def test_static_explorer_without_codes_has_an_empty_pad():
-    assert embedded_spec(static.static_latent_explorer(small_vae(2)).data)["points"] == []
+    spec = embedded_spec(static.static_latent_explorer(small_vae(2)).data)
+    assert spec["points"] == [] and spec["start"] == [0.0, 0.0]
+
+
+def test_static_explorer_opens_on_a_typical_code_not_the_origin():
+    codes = torch.tensor([[1.25, -0.5], [0.0, 0.0]])
+    html = static.static_latent_explorer(small_vae(2), codes, torch.tensor([3, 4])).data
+    assert embedded_spec(html)["start"] == [1.25, -0.5]  # the first code, by default
+    html = static.static_latent_explorer(small_vae(2), codes, start=torch.tensor([-1.0, 2.0])).data
+    assert embedded_spec(html)["start"] == [-1.0, 2.0]
+    with pytest.raises(ValueError, match="inside the pad"):
+        static.static_latent_explorer(small_vae(2), start=(5.0, 0.0))
+    assert "show(spec.start || [0, 0]);" in js_file_text()
 
 
 def test_static_explorer_needs_a_2d_latent_space():
@@ -177,7 +189,7 @@ def test_the_page_script_decodes_like_pytorch(u, v):
     payload = json.dumps([page_script(html), spec_text, element_id, u, v])
     result = subprocess.run([NODE, "-e", FAKE_PAGE_JS], input=payload, capture_output=True, text=True, check=True)
     shown = json.loads(result.stdout)
-    assert shown["definedOnce"] and shown["initial"] == [0, 0]
+    assert shown["definedOnce"] and shown["initial"] == embedded_spec(html)["start"]
     limit = embedded_spec(html)["limit"]
     z = shown["z"]
     assert z == pytest.approx([-limit + 2 * limit * u, limit - 2 * limit * v], abs=1e-6)

@@ -352,6 +352,7 @@ def test_in_a_notebook_the_bar_keeps_its_final_state_in_one_output():
     final = [m for m in messages if m["msg_type"] == "update_display_data"][-1]["content"]["data"]["text/plain"]
     assert final.startswith("epoch 2/2: 100%") and "4/4" in final and "test=" in final
     assert "\r" not in final
+    assert len(final) <= train.NOTEBOOK_BAR_WIDTH, f"the bar scrolls sideways in the book: {final!r}"
 
 
 @pytest.mark.parametrize("model", [models.VAE(models.MLPConfig(hidden_dims=(16,), latent_dim=3))], ids=["VAE"])

@@ -15,6 +15,8 @@ One module per concept; chapters import what they teach:
 - ``widgets``: the interactive explorers (ipywidgets, need a kernel)
 - ``static``: explorers that run in the static HTML page, without a kernel
 - ``exercises``: the checks of the exercise cells
+- ``claims``: the checks that hold the text's sentences to the outputs
+- ``source``: the package's own code, shown on the page
 
 Importing vaelib changes one global PyTorch setting: denormal floating-point
 numbers are flushed to zero on the CPU (``torch.set_flush_denormal(True)``,
@@ -25,6 +27,7 @@ first.  It changes results only below about 1e-38.  To undo it, call
 """
 
 from . import (
+    claims,
     data,
     exercises,
     gaussian,
@@ -34,6 +37,7 @@ from . import (
     models,
     plotting,
     settings,
+    source,
     sprites,
     static,
     train,
@@ -43,6 +47,7 @@ from . import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "claims",
     "data",
     "exercises",
     "gaussian",
@@ -52,6 +57,7 @@ __all__ = [
     "models",
     "plotting",
     "settings",
+    "source",
     "sprites",
     "static",
     "train",

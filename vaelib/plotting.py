@@ -21,9 +21,12 @@ __all__ = [
     "diagonal_gaussian",
     "error_histograms",
     "estimator_variance",
-    "kl_convergence",
+    "kl_error_scaling",
     "latent_activity",
     "normal_curve",
+    "path_norms",
+    "per_epoch",
+    "posterior_ellipses",
     "vae_diagram",
     "image_grid",
     "image_rows",
@@ -53,9 +56,11 @@ def image_grid(images: Tensor, ncols: int = 10, title: str | None = None, scale:
         ax.axis("off")
     for ax, image in zip(axes.flat, images, strict=False):
         ax.imshow(image, cmap="gray_r", vmin=0, vmax=1)
-    if title:
-        fig.suptitle(title)
     fig.tight_layout(pad=0.2)
+    if title:  # after tight_layout, in a band of its own above the images
+        top = 1 - 0.45 / fig.get_figheight()
+        fig.subplots_adjust(top=top)
+        fig.suptitle(title, y=1 - 0.08 / fig.get_figheight(), va="top")
     return fig
 
 
@@ -239,7 +244,8 @@ def diagonal_gaussian(
     """
     from matplotlib.patches import Ellipse
 
-    fig, ax = plt.subplots(figsize=(4.4, 4.2))
+    lim = max(lim, *(abs(m) + 3.2 * s for m, s in zip(mu, sigma, strict=True)))  # the 3-sigma ellipse fits
+    fig, ax = plt.subplots(figsize=(5.6, 4.2))
     if samples is not None:
         samples = torch.as_tensor(samples).cpu()
         ax.scatter(samples[:, 0], samples[:, 1], s=3, alpha=0.3, color="0.4")
@@ -252,7 +258,7 @@ def diagonal_gaussian(
                 fill=False,
                 color="#4C72B0",
                 lw=1.6 - 0.3 * k,
-                label=f"{k}σ" if k == 1 else None,
+                label=f"{k}σ ellipse",
             )
         )
     ax.plot(*mu, "o", color="#DD8452", label="μ")
@@ -262,22 +268,25 @@ def diagonal_gaussian(
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     ax.set_title(f"μ = ({mu[0]:g}, {mu[1]:g}), σ = ({sigma[0]:g}, {sigma[1]:g})", fontsize=10)
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 
 
-def kl_convergence(n_values: Sequence[int], estimates: Sequence[float], closed_form: float) -> Figure:
-    """Monte Carlo estimates of a KL divergence against the number of samples,
-    beside the closed-form value."""
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    ax.plot(n_values, estimates, "o-", label="Monte Carlo estimate")
-    ax.axhline(closed_form, color="#DD8452", ls="--", label=f"closed form = {closed_form:.4f}")
+def kl_error_scaling(n_values: Sequence[int], mean_abs_errors: Sequence[float], integrand_std: float) -> Figure:
+    """The mean absolute error of a Monte Carlo estimate against the number of
+    samples ``n`` (log-log), beside the line the central limit theorem
+    predicts: ``sqrt(2 / pi) * integrand_std / sqrt(n)``."""
+    n = np.asarray(n_values, dtype=float)
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    ax.plot(n, mean_abs_errors, "o", label="mean |estimate - closed form|, over repeats")
+    ax.plot(n, math.sqrt(2 / math.pi) * integrand_std / np.sqrt(n), "--", color="#DD8452", label="theory: ∝ 1/√n")
     ax.set_xscale("log")
-    ax.set_xlabel("number of samples")
-    ax.set_ylabel("KL (nats)")
-    ax.legend()
-    ax.grid(alpha=0.3)
+    ax.set_yscale("log")
+    ax.set_xlabel("samples per estimate, n")
+    ax.set_ylabel("absolute error (nats)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
     return fig
 
@@ -346,14 +355,14 @@ def latent_activity(variances: Mapping[str, Tensor], threshold: float = 0.01) ->
     width = 0.8 / len(names)
     for i, name in enumerate(names):
         v = torch.as_tensor(variances[name]).cpu().numpy()
-        order = np.arange(len(v))
+        order = np.arange(1, len(v) + 1)  # z_1 ... z_d, as in the text
         ax.bar(order + (i - (len(names) - 1) / 2) * width, v, width=width, label=name)
     ax.axhline(threshold, color="0.3", ls="--", lw=1, label=f"active above {threshold:g}")
     ax.set_yscale("log")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_xlabel("latent dimension")
-    ax.set_ylabel("Var over images of E[z | x]")
-    ax.legend(fontsize=8)
+    ax.set_xticks(order)
+    ax.set_xlabel("latent dimension j")
+    ax.set_ylabel("Var over images of E[z_j | x]")
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(names) + 1, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -426,4 +435,77 @@ def traversals(
                 labels[r] if labels is not None else f"row {r + 1}", rotation=0, ha="right", va="center", fontsize=9
             )
         subfigure.suptitle(title, fontsize=12)
+    return fig
+
+
+def path_norms(paths: Mapping[str, Tensor], typical: tuple[float, float] | None = None) -> Figure:
+    """The norm |z| of each code along one or more interpolation paths ``[steps, d]``,
+    against the position t in [0, 1]; ``typical`` = (low, high) shades the band
+    where the norms of real codes lie."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    if typical is not None:
+        ax.axhspan(*typical, color="0.85", label="norms of most real codes")
+    for (name, path), marker in zip(paths.items(), "os^", strict=False):
+        norms = torch.as_tensor(path).detach().cpu().norm(dim=1).numpy()
+        ax.plot(np.linspace(0, 1, len(norms)), norms, marker + "-", label=name)
+    ax.set_xlabel("position along the path, t")
+    ax.set_ylabel("norm of the code, |z|")
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def posterior_ellipses(mu: Tensor, logvar: Tensor, labels: Tensor, lim: float = 3.5) -> Figure:
+    """2-D posteriors q(z|x) = N(mu, diag(exp(logvar))) of a few images, as their
+    2-sigma ellipses (coloured by label, mean marked), over the contours of the
+    prior N(0, I) at 1, 2 and 3 standard deviations."""
+    from matplotlib.patches import Circle, Ellipse
+
+    mu = torch.as_tensor(mu).detach().cpu()
+    sigma = torch.exp(0.5 * torch.as_tensor(logvar).detach().cpu())
+    labels = torch.as_tensor(labels).cpu()
+    if mu.ndim != 2 or mu.shape[1] != 2 or sigma.shape != mu.shape or len(labels) != len(mu):
+        raise ValueError(
+            f"expected mu and logvar of shape [N, 2] and N labels; got {tuple(mu.shape)}, "
+            f"{tuple(sigma.shape)} and {len(labels)}"
+        )
+    fig, ax = plt.subplots(figsize=(5.6, 4.8))
+    for k in (1, 2, 3):
+        ax.add_patch(
+            Circle((0, 0), k, fill=False, ls=":", color="0.5", label="prior N(0, I): 1, 2, 3σ" if k == 1 else None)
+        )
+    cmap = plt.get_cmap("tab10")
+    shown = set()
+    for m, s, y in zip(mu.tolist(), sigma.tolist(), labels.tolist(), strict=True):
+        color = cmap(int(y) % 10)
+        ax.add_patch(Ellipse(tuple(m), 4 * s[0], 4 * s[1], color=color, alpha=0.35, lw=0))
+        ax.plot(*m, ".", color=color, label=f"q(z | x), a {int(y)}" if y not in shown else None)
+        shown.add(y)
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def per_epoch(curves: Mapping[str, Sequence[Sequence[float]]], ylabel: str) -> Figure:
+    """One measurement after every epoch, for several settings, each run over
+    several seeds: a thin line per run, a thick line through the median."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for (name, runs), color in zip(curves.items(), plt.get_cmap("tab10").colors, strict=False):
+        runs = np.asarray(runs, dtype=float)  # [seeds, epochs]
+        epochs = np.arange(1, runs.shape[1] + 1)
+        for run in runs:
+            ax.plot(epochs, run, color=color, alpha=0.35, lw=1)
+        ax.plot(epochs, np.median(runs, axis=0), "o-", color=color, lw=2, label=f"{name} (median of {len(runs)})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
     return fig

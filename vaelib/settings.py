@@ -55,17 +55,29 @@ class Budget:
     n_samples: int
     fast: bool
 
-    def describe(self) -> str:
-        """One line for the reader: which mode, and what it costs."""
+    def describe(self, *used: str) -> str:
+        """One line for the reader: which mode, and what it costs.
+
+        ``used`` names the settings the chapter uses (``"epochs"``,
+        ``"train_size"``, ``"test_size"``, ``"n_samples"``); by default, all
+        of them.  A chapter that trains nothing should not announce epochs.
+        """
+        names = ("epochs", "train_size", "test_size", "n_samples")
+        unknown = [name for name in used if name not in names]
+        if unknown:
+            raise ValueError(f"unknown settings {unknown}; choose from {names}")
 
         def size(n: int | None) -> str:
             return "all" if n is None else f"{n:,}"
 
+        parts = {
+            "epochs": f"{self.epochs} epoch(s)",
+            "train_size": f"{size(self.train_size)} training images",
+            "test_size": f"{size(self.test_size)} test images",
+            "n_samples": f"{self.n_samples:,} samples",
+        }
         mode = "fast mode (VAELIB_FAST=1)" if self.fast else "full settings"
-        return (
-            f"{mode}: {self.epochs} epoch(s), {size(self.train_size)} training "
-            f"images, {size(self.test_size)} test images, {self.n_samples} samples"
-        )
+        return f"{mode}: " + ", ".join(parts[name] for name in (used or names))
 
 
 def budget(

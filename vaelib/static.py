@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Sequence
 from importlib import resources
 
 import numpy as np
@@ -93,7 +94,12 @@ def latent_pad_js() -> str:
 
 
 def static_latent_explorer(
-    model, codes: Tensor | None = None, labels: Tensor | None = None, limit: float = 3.0, max_points: int = 1_500
+    model,
+    codes: Tensor | None = None,
+    labels: Tensor | None = None,
+    limit: float = 3.0,
+    max_points: int = 1_500,
+    start: Sequence[float] | Tensor | None = None,
 ):
     """A latent explorer for a 2-D VAE that runs in any browser, without a kernel.
 
@@ -101,6 +107,8 @@ def static_latent_explorer(
     (with ``codes`` coloured by ``labels``, if given) and a canvas where the
     decoder, exported with :func:`export_decoder` and run by
     ``vaelib/js/latent_pad.js``, draws the image of the point under the pointer.
+    The pad opens on the code ``start`` (default: the first of ``codes``, a
+    typical code, else the origin).
     """
     from IPython.display import HTML
 
@@ -115,7 +123,12 @@ def static_latent_explorer(
         shown_labels = [0] * len(shown) if labels is None else labels[keep][inside].tolist()
         for (z1, z2), label in zip(shown, shown_labels, strict=True):
             points.append([round(z1, 2), round(z2, 2), int(label)])
-    spec = json.dumps({"limit": limit, "decoder": decoder, "points": points}, separators=(",", ":"))
+    if start is None:
+        start = codes[0] if codes is not None and len(codes) else (0.0, 0.0)
+    start = [round(float(v), 3) for v in torch.as_tensor(start).flatten().tolist()]
+    if len(start) != 2 or not all(abs(v) <= limit for v in start):
+        raise ValueError(f"start must be a 2-D code inside the pad's [-{limit}, {limit}]^2, got {start}")
+    spec = json.dumps({"limit": limit, "decoder": decoder, "points": points, "start": start}, separators=(",", ":"))
     element_id = "vaelib-explorer-" + hashlib.sha1(spec.encode()).hexdigest()[:10]
     side = decoder["side"]
     html = f"""

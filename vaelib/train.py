@@ -148,10 +148,24 @@ def _in_notebook() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
+# In a notebook: at most NOTEBOOK_BAR_WIDTH characters, so that the bar fits
+# the book's code column at a laptop width without scrolling sideways.  The
+# rate (batches per second) is left out; the elapsed time says as much.
+NOTEBOOK_BAR_WIDTH = 75
+_NOTEBOOK_BAR_FORMAT = "{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]"
+
+
 def _progress_bar(total: int, enabled: bool) -> tqdm:
     """A progress bar for the terminal (stderr) or for a notebook cell."""
     if enabled and _in_notebook():
-        return tqdm(total=total, unit="batch", file=_NotebookLine(), ncols=90, mininterval=0.5)
+        return tqdm(
+            total=total,
+            unit="batch",
+            file=_NotebookLine(),
+            ncols=NOTEBOOK_BAR_WIDTH,
+            bar_format=_NOTEBOOK_BAR_FORMAT,
+            mininterval=0.5,
+        )
     return tqdm(total=total, unit="batch", disable=not enabled)
 
 

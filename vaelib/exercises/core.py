@@ -10,6 +10,7 @@ attempted yet" while the function still raises ``NotImplementedError``.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,9 @@ __all__ = [
     "show",
 ]
 
+# Feedback lines are wrapped at this width: the book's code column at a laptop width.
+MESSAGE_WIDTH = 75
+
 PASS, FAIL, NOT_ATTEMPTED = "pass", "fail", "not attempted"
 _VERDICTS = {PASS: "passed.", FAIL: "not yet right.", NOT_ATTEMPTED: "not attempted yet."}
 
@@ -44,8 +48,12 @@ class CheckResult:
     def passed(self) -> bool:
         return self.status == PASS
 
-    def __repr__(self) -> str:  # what the notebook shows
-        return f"{self.exercise}: {_VERDICTS[self.status]} {self.message}"
+    def __repr__(self) -> str:  # what the notebook shows, wrapped to fit the book's column
+        text = f"{self.exercise}: {_VERDICTS[self.status]} {self.message}"
+        return "\n".join(
+            textwrap.fill(line, MESSAGE_WIDTH, break_long_words=False, break_on_hyphens=False) or line
+            for line in text.split("\n")
+        )
 
     __str__ = __repr__
 

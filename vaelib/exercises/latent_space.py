@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from ..latent import lerp, prior_quantile_grid, slerp
-from .core import CheckResult, Mistake, run_check
+from .core import PASS, CheckResult, Mistake, run_check
 
 __all__ = ["check_lerp", "check_slerp", "check_quantile_grid"]
 
@@ -63,7 +63,24 @@ def check_slerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
             "|z0| to |z1|, so the path ends exactly at z1.",
         ),
     ]
-    return run_check("slerp", answer, slerp, _path_cases(), mistakes)
+    result = run_check("slerp", answer, slerp, _path_cases(), mistakes)
+    if result.passed or not run_check("slerp", answer, shoemake_slerp, _path_cases()).passed:
+        return result
+    return CheckResult(
+        "slerp",
+        PASS,
+        "You wrote Shoemake's classic slerp, which turns the vectors themselves: "
+        "sin((1-t) omega) z0 + sin(t omega) z1, divided by sin(omega). That is right too. "
+        "It agrees with the book's variant when |z0| = |z1|; for codes of different "
+        "lengths the book's variant moves the norm linearly instead.",
+    )
+
+
+def shoemake_slerp(z0: Tensor, z1: Tensor, steps: int = 10) -> Tensor:
+    """Shoemake's (1985) slerp applied to the vectors themselves, ``[steps, d]``."""
+    t = torch.linspace(0, 1, steps)[:, None]  # [steps, 1]
+    omega = torch.arccos(torch.nn.functional.cosine_similarity(z0, z1, dim=0).clamp(-1, 1))
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
 
 
 def check_quantile_grid(answer: Callable[[int], Tensor]) -> CheckResult:

@@ -7,7 +7,7 @@
  *   <canvas class="vaelib-latent-pad">        the latent plane, [-limit, limit]^2
  *   <div class="vaelib-latent-readout">       the code under the pointer, as text
  *   <canvas class="vaelib-latent-image">      the decoded image, side x side pixels
- *   <script type="application/json">          {"limit", "decoder", "points"}
+ *   <script type="application/json">          {"limit", "decoder", "points", "start"}
  *
  * then this file, then one call: vaelibLatentPad(rootElement).
  *
@@ -18,7 +18,7 @@
  *
  * Moving the pointer over the pad decodes the code under it, draws the image
  * (ink dark on white, as in the book's figures) and stores the code as JSON
- * in the root's data-z attribute.
+ * in the root's data-z attribute.  The pad opens on the code "start".
  */
 (function () {
   "use strict";
@@ -140,6 +140,6 @@
 
     pad.addEventListener("pointermove", onPointer);
     pad.addEventListener("pointerdown", onPointer);
-    show([0, 0]);
+    show(spec.start || [0, 0]);
   };
 })();

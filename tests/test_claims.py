@@ -1,0 +1,45 @@
+"""The claim checks that hold the book's sentences to its outputs."""
+
+import pytest
+import torch
+
+from vaelib import claims
+
+
+@pytest.fixture
+def full(monkeypatch):
+    monkeypatch.delenv("VAELIB_FAST", raising=False)
+    monkeypatch.delenv("VAELIB_CLAIMS", raising=False)
+
+
+def test_a_claim_that_holds_passes_silently(full, capsys):
+    assert claims.check(3 > 2, "three is more than two", 3, 2)
+    assert capsys.readouterr().out == ""
+
+
+def test_a_false_claim_fails_the_strict_build_and_names_the_sentence(full, monkeypatch):
+    monkeypatch.setenv("VAELIB_CLAIMS", "strict")
+    with pytest.raises(claims.ClaimError, match="the codes beat the pixels.*0.81.*0.85"):
+        claims.check(0.81 > 0.85, "the codes beat the pixels", 0.81, torch.tensor(0.85))
+
+
+def test_a_false_claim_only_prints_a_note_for_a_reader(full, capsys):
+    assert claims.check(torch.tensor(False), "the estimate rises with K", 1.0) is False
+    out = capsys.readouterr().out
+    assert "the estimate rises with K" in out and "Note:" in out
+
+
+def test_claims_are_not_checked_in_fast_mode(monkeypatch):
+    monkeypatch.setenv("VAELIB_FAST", "1")
+    monkeypatch.setenv("VAELIB_CLAIMS", "strict")
+    assert claims.mode() == "skip"
+    assert claims.check(False, "a sentence about full settings")
+
+
+def test_claim_settings_are_validated(full, monkeypatch):
+    monkeypatch.setenv("VAELIB_CLAIMS", "loud")
+    with pytest.raises(ValueError, match="VAELIB_CLAIMS"):
+        claims.mode()
+    monkeypatch.setenv("VAELIB_CLAIMS", "strict")
+    with pytest.raises(TypeError, match="sentence"):
+        claims.check(True, "")
