@@ -150,7 +150,38 @@ def test_page_loads_with_images_math_and_no_errors(browser, server, entry):
                 .map(m => m.textContent.slice(0, 60))"""
         )
         assert too_wide == [], f"display equations wider than the text column: {too_wide}"
+        no_alt = page.evaluate(
+            """() => [...document.querySelectorAll('article img')]
+                .filter(i => !i.alt || /\\.(png|svg|jpe?g)$|_images\\//.test(i.alt))
+                .map(i => i.src.split('/').pop() + ' alt=' + JSON.stringify(i.alt))"""
+        )
+        assert no_alt == [], f"images whose alt text is empty or a file path: {no_alt}"
         assert problems == [], "\n".join(problems)
+
+
+LAPTOP = {"width": 1280, "height": 800}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("entry", [e for e in PAGES if (REPO / f"{e}.ipynb").exists()])
+def test_code_cells_do_not_scroll_sideways_at_a_laptop_width(browser, server, entry):
+    """Every code cell of a chapter, its code and its printed output, fits the
+    page column of a 1280-pixel-wide window: nothing is cut off or needs a
+    sideways scroll."""
+    page = browser.new_page(viewport=LAPTOP)
+    try:
+        page.goto(f"{server}/{entry}.html", wait_until="load")
+        overflowing = page.evaluate(
+            """() => [...document.querySelectorAll('.cell_input pre, .cell_output pre')]
+                .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+                .map(pre => {
+                    const lines = pre.textContent.split('\\n');
+                    return lines.reduce((a, b) => (b.length > a.length ? b : a), '');
+                })"""
+        )
+    finally:
+        page.close()
+    assert overflowing == [], f"{entry}: code or output lines that scroll sideways:\n" + "\n".join(overflowing)
 
 
 def colab_url(entry: str) -> str:

@@ -166,3 +166,81 @@ def test_ci_runs_the_readme_test_command():
     ci = (REPO / ".ci" / "run").read_text()
     assert "make test" in readme and "make book" in readme
     assert re.search(r"^\s*make test\s*$", ci, flags=re.M)
+    # ... and builds the whole book at full settings, where the claim cells run, strictly.
+    assert re.search(r"^\s*make book\s*$", ci, flags=re.M)
+    makefile = (REPO / "Makefile").read_text()
+    book_recipe = makefile.split("\nbook:", 1)[1].split("\n\n", 1)[0]
+    assert "VAELIB_CLAIMS=strict" in book_recipe and " -W" in book_recipe
+
+
+# Characters of DejaVu Sans Mono (14 px) that fit in a code cell of the
+# rendered book at a laptop width of 1280 px, measured in headless Chromium:
+# 77 in a code cell, 75 in a solution cell (its toggle takes some width).
+# The browser check asserts the same on the built pages.
+CODE_WIDTH, SOLUTION_WIDTH = 77, 75
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_code_lines_fit_the_page_column_without_scrolling_sideways(nb):
+    too_long = []
+    for cell in load(nb)["cells"]:
+        tags = cell["metadata"].get("tags", [])
+        if cell["cell_type"] != "code" or "remove-cell" in tags:
+            continue
+        width = SOLUTION_WIDTH if "hide-input" in tags else CODE_WIDTH
+        too_long += [line for line in source(cell).splitlines() if len(line) > width]
+    assert too_long == [], f"{nb.name}: lines wider than the page's code column:\n" + "\n".join(too_long)
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_sentences_that_read_outputs_are_held_by_hidden_claim_cells(nb):
+    """Each chapter checks its readings of the outputs in cells the page removes
+    (tag remove-cell), which Colab folds (a form) and JupyterLab collapses."""
+    cells = load(nb)["cells"]
+    hidden = [c for c in cells if "remove-cell" in c["metadata"].get("tags", [])]
+    checks = sum(source(c).count("claims.check(") for c in hidden)
+    assert len(hidden) >= 2 and checks >= 4, f"{nb.name}: {len(hidden)} claim cells, {checks} checks"
+    for cell in hidden:
+        text = source(cell)
+        assert cell["cell_type"] == "code" and text.startswith("#@title Claims"), text[:80]
+        assert "claims.check(" in text, "a removed cell does nothing but check claims"
+        assert cell["metadata"].get("cellView") == "form"
+        assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True
+        assert "print(" not in text and "plotting." not in text, "claim cells show nothing"
+    first_claim = next(i for i, c in enumerate(cells) if c in hidden)
+    imports = "".join(source(c) for c in cells[:first_claim] if c["cell_type"] == "code")
+    assert re.search(r"from vaelib import [^\n]*\bclaims\b", imports), f"{nb.name} imports claims before using it"
+
+
+def _captions() -> dict[str, list[str]]:
+    """Each chapter's figure captions, in page order."""
+    found = {}
+    for nb in CHAPTERS:
+        found[nb.name] = [
+            c["metadata"]["mystnb"]["figure"]["caption"]
+            for c in load(nb)["cells"]
+            if c["cell_type"] == "code" and "figure" in c["metadata"].get("mystnb", {})
+        ]
+    return found
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_every_figure_has_alt_text_and_a_numbered_caption_the_text_refers_to(nb):
+    chapter = int(nb.name[:2])
+    cells = load(nb)["cells"]
+    figures = [c for c in cells if c["cell_type"] == "code" and re.search(r"\b(plotting|widgets)\.", source(c))]
+    assert figures, f"{nb.name} has no figures"
+    for cell in figures:
+        options = cell["metadata"].get("mystnb", {})
+        alt = options.get("image", {}).get("alt", "")
+        assert len(alt) > 20 and not re.search(r"\.(png|svg)\b|_images/", alt), f"alt text of {source(cell)[:60]!r}"
+        assert "caption" in options.get("figure", {}), f"no caption for {source(cell)[:60]!r}"
+    numbers = [re.match(r"Figure (\d+)\.(\d+): \S", caption) for caption in _captions()[nb.name]]
+    assert all(numbers), _captions()[nb.name]
+    assert [(int(m[1]), int(m[2])) for m in numbers] == [(chapter, k) for k in range(1, len(numbers) + 1)]
+    text = "\n".join(source(c) for c in cells if c["cell_type"] == "markdown")
+    for k in range(1, len(numbers) + 1):
+        assert f"Figure {chapter}.{k}" in text, f"the text of {nb.name} never refers to Figure {chapter}.{k}"
+    existing = {caption.split(":")[0] for captions in _captions().values() for caption in captions}
+    for reference in set(re.findall(r"Figure \d+\.\d+", text)):
+        assert reference in existing, f"{nb.name} refers to {reference}, which no chapter has"
