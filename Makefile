@@ -1,5 +1,7 @@
 # The two commands of the README:
-#   make book   build the book at full settings into _build/html
+#   make book   build the book at full settings into _build/html, with -W: a
+#               cell that fails, or a sentence whose hidden claim check fails
+#               (VAELIB_CLAIMS=strict), fails the build
 #   make test   ruff (lint + format check), unit tests, every notebook (fast mode), the book build with -W
 #               (fast mode) and the browser check
 # Both create .venv with the pinned dependencies on first use.
@@ -18,7 +20,7 @@ $(STAMP): requirements-dev.txt pyproject.toml
 	touch $@
 
 book: $(STAMP)
-	$(BIN)/jupyter-book build . --all
+	VAELIB_CLAIMS=strict $(BIN)/jupyter-book build . --all -W --keep-going
 	@echo "The book is in _build/html/index.html"
 
 lint: $(STAMP)
