@@ -159,6 +159,23 @@ def test_page_loads_with_images_math_and_no_errors(browser, server, entry):
         assert problems == [], "\n".join(problems)
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize("entry", PAGES)
+def test_pages_pass_an_accessibility_audit(browser, server, entry):
+    """axe-core's WCAG 2 A and AA rules (the audit tools such as Lighthouse run)
+    find no violation on any page."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    with opened(browser, f"{server}/{entry}.html") as (page, _):
+        page.evaluate(AXE_SCRIPT)
+        violations = page.evaluate(
+            """() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})
+                .then(r => r.violations.map(v => `${v.id} (${v.impact}): ${v.help}, ` +
+                    v.nodes.slice(0, 3).map(n => n.target.join(' ')).join('; ')))"""
+        )
+    assert violations == [], f"{entry}:\n" + "\n".join(violations)
+
+
 LAPTOP = {"width": 1280, "height": 800}
 
 

@@ -43,3 +43,34 @@ def test_claim_settings_are_validated(full, monkeypatch):
     monkeypatch.setenv("VAELIB_CLAIMS", "strict")
     with pytest.raises(TypeError, match="sentence"):
         claims.check(True, "")
+
+
+def test_claims_of_a_section_run_at_full_settings_and_not_in_fast_mode(full, monkeypatch, capsys):
+    ran = []
+
+    @claims.at_full_settings
+    def section():
+        ran.append(True)
+        claims.check(True, "a sentence")
+
+    assert ran == [True]
+    monkeypatch.setenv("VAELIB_FAST", "1")
+
+    @claims.at_full_settings
+    def too_short_to_check():
+        return [1][2]  # a curve of one epoch has no third epoch
+
+    assert ran == [True]
+
+
+def test_an_error_inside_the_claims_is_a_failed_claim(full, monkeypatch, capsys):
+    def broken():
+        return [1][2]
+
+    claims.at_full_settings(broken)  # a reader: a note, and the notebook goes on
+    assert "could not be checked: IndexError" in capsys.readouterr().out
+    monkeypatch.setenv("VAELIB_CLAIMS", "strict")
+    with pytest.raises(claims.ClaimError, match="IndexError"):
+        claims.at_full_settings(broken)
+    with pytest.raises(claims.ClaimError, match="a false sentence"):
+        claims.at_full_settings(lambda: claims.check(False, "a false sentence"))

@@ -204,6 +204,7 @@ def test_sentences_that_read_outputs_are_held_by_hidden_claim_cells(nb):
         text = source(cell)
         assert cell["cell_type"] == "code" and text.startswith("#@title Claims"), text[:80]
         assert "claims.check(" in text, "a removed cell does nothing but check claims"
+        assert "\n@claims.at_full_settings\ndef " in text, "claims run only at full settings (not in fast mode)"
         assert cell["metadata"].get("cellView") == "form"
         assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True
         assert "print(" not in text and "plotting." not in text, "claim cells show nothing"

@@ -153,8 +153,10 @@ def test_static_explorer_opens_on_a_typical_code_not_the_origin():
     assert embedded_spec(html)["start"] == [1.25, -0.5]  # the first code, by default
     html = static.static_latent_explorer(small_vae(2), codes, start=torch.tensor([-1.0, 2.0])).data
     assert embedded_spec(html)["start"] == [-1.0, 2.0]
-    with pytest.raises(ValueError, match="inside the pad"):
-        static.static_latent_explorer(small_vae(2), start=(5.0, 0.0))
+    html = static.static_latent_explorer(small_vae(2), start=(5.0, -0.5)).data
+    assert embedded_spec(html)["start"] == [3.0, -0.5]  # outside the pad: onto its edge
+    with pytest.raises(ValueError, match="finite 2-D code"):
+        static.static_latent_explorer(small_vae(2), start=(1.0, 2.0, 3.0))
     assert "show(spec.start || [0, 0]);" in js_file_text()
 
 

@@ -5,8 +5,14 @@ estimate rises with K").  Numbers drift when code changes; prose does not.
 So each such sentence is held by a check in a cell that the rendered page
 hides (tagged ``remove-cell``)::
 
-    claims.check(accuracy_codes > accuracy_pixels + 0.02,
-                 "the codes beat the pixels", accuracy_codes, accuracy_pixels)
+    @claims.at_full_settings
+    def claims_of_this_section():
+        claims.check(accuracy_codes > accuracy_pixels + 0.02,
+                     "the codes beat the pixels", accuracy_codes, accuracy_pixels)
+
+The decorator runs the function at once, except in fast mode: there the
+runs are too short for the conditions to mean anything, or even to be
+computed (a curve of one epoch has no third epoch).
 
 The conditions are written with margins that survive another seed or
 machine, at the chapter's full settings.  What a failed check does depends
@@ -24,10 +30,11 @@ on the run:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from . import settings
 
-__all__ = ["ClaimError", "check", "mode"]
+__all__ = ["ClaimError", "at_full_settings", "check", "mode"]
 
 
 class ClaimError(AssertionError):
@@ -43,6 +50,30 @@ def mode() -> str:
     if value not in {"", "warn", "strict"}:
         raise ValueError(f"VAELIB_CLAIMS must be 'strict' or 'warn', got {value!r}")
     return "strict" if value == "strict" else "warn"
+
+
+def at_full_settings(claims_of_a_section: Callable[[], object]) -> Callable[[], object]:
+    """Run a function of :func:`check` calls now, unless in fast mode; return it.
+
+    An error inside it (a measurement that could not be computed) counts as a
+    failed claim: :class:`ClaimError` in a strict build, a printed note for a
+    reader.
+    """
+    if not callable(claims_of_a_section):
+        raise TypeError("at_full_settings decorates a function of claims.check calls")
+    current = mode()
+    if current == "skip":
+        return claims_of_a_section
+    try:
+        claims_of_a_section()
+    except ClaimError:
+        raise
+    except Exception as error:
+        message = f"the claims could not be checked: {type(error).__name__}: {error}"
+        if current == "strict":
+            raise ClaimError(message) from error
+        print(f"Note: {message}.")
+    return claims_of_a_section
 
 
 def check(holds: object, sentence: str, *measured: object) -> bool:

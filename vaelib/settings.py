@@ -36,6 +36,10 @@ FAST_TRAIN_SIZE = 2_000
 FAST_TEST_SIZE = 1_000
 FAST_SAMPLES = 16
 
+# Budget.describe() breaks its line beyond this width, so that the printed
+# settings fit the book's code column at a laptop width.
+DESCRIBE_WIDTH = 75
+
 
 def fast_mode() -> bool:
     """True when ``VAELIB_FAST`` is set to 1/true/yes/on."""
@@ -71,13 +75,16 @@ class Budget:
             return "all" if n is None else f"{n:,}"
 
         parts = {
-            "epochs": f"{self.epochs} epoch(s)",
+            "epochs": f"{self.epochs} epoch" + ("" if self.epochs == 1 else "s"),
             "train_size": f"{size(self.train_size)} training images",
             "test_size": f"{size(self.test_size)} test images",
             "n_samples": f"{self.n_samples:,} samples",
         }
         mode = "fast mode (VAELIB_FAST=1)" if self.fast else "full settings"
-        return f"{mode}: " + ", ".join(parts[name] for name in (used or names))
+        line = f"{mode}: " + ", ".join(parts[name] for name in (used or names))
+        if len(line) <= DESCRIBE_WIDTH:
+            return line
+        return f"{mode}:\n  " + ", ".join(parts[name] for name in (used or names))
 
 
 def budget(

@@ -108,7 +108,8 @@ def static_latent_explorer(
     decoder, exported with :func:`export_decoder` and run by
     ``vaelib/js/latent_pad.js``, draws the image of the point under the pointer.
     The pad opens on the code ``start`` (default: the first of ``codes``, a
-    typical code, else the origin).
+    typical code, else the origin), moved onto the pad's edge if it lies
+    outside.
     """
     from IPython.display import HTML
 
@@ -125,9 +126,10 @@ def static_latent_explorer(
             points.append([round(z1, 2), round(z2, 2), int(label)])
     if start is None:
         start = codes[0] if codes is not None and len(codes) else (0.0, 0.0)
-    start = [round(float(v), 3) for v in torch.as_tensor(start).flatten().tolist()]
-    if len(start) != 2 or not all(abs(v) <= limit for v in start):
-        raise ValueError(f"start must be a 2-D code inside the pad's [-{limit}, {limit}]^2, got {start}")
+    start = torch.as_tensor(start, dtype=torch.float32).flatten()
+    if start.numel() != 2 or not torch.isfinite(start).all():
+        raise ValueError(f"start must be a finite 2-D code, got {start.tolist()}")
+    start = [round(v, 3) for v in start.clamp(-limit, limit).tolist()]  # on the pad, at its edge if need be
     spec = json.dumps({"limit": limit, "decoder": decoder, "points": points, "start": start}, separators=(",", ":"))
     element_id = "vaelib-explorer-" + hashlib.sha1(spec.encode()).hexdigest()[:10]
     side = decoder["side"]
