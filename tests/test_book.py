@@ -156,6 +156,11 @@ def test_page_loads_with_images_math_and_no_errors(browser, server, entry):
                 .map(i => i.src.split('/').pop() + ' alt=' + JSON.stringify(i.alt))"""
         )
         assert no_alt == [], f"images whose alt text is empty or a file path: {no_alt}"
+        captions = page.evaluate("() => [...document.querySelectorAll('figcaption')].map(c => c.innerText.trim())")
+        chapter = re.match(r"book/(\d\d)_", entry)
+        if chapter:  # "Figure 4.1: ...", "Figure 4.2: ...": the chapter's own numbering, and nothing before it
+            expected = [f"Figure {int(chapter[1])}.{k}:" for k in range(1, len(captions) + 1)]
+            assert [c.split(" ", 2)[0] + " " + c.split(" ", 2)[1] for c in captions] == expected, captions
         assert problems == [], "\n".join(problems)
 
 
