@@ -44,3 +44,23 @@ def test_training_a_vae_on_an_mnist_slice_lowers_the_test_loss(mnist):
     assert metrics.active_units(model, test_set.x)[0] >= 1
     samples = model.sample(16, generator=torch.Generator().manual_seed(0))
     assert samples.shape == (16, 784) and torch.isfinite(samples).all()
+
+
+@pytest.mark.parametrize("size", [2_000, 5_000], ids=["fast mode", "the book"])
+def test_the_prediction_exercises_expected_answers_hold_on_real_mnist(size):
+    """The solutions of the predict exercises pass on the data the notebooks hand the
+    checks: 5,000 training images in the book, 2,000 in fast mode."""
+    from vaelib import exercises
+
+    try:
+        train_set, test_set = data.load("mnist", "train", size=size), data.load("mnist", "test", size=1_000)
+    except data.DataNotFoundError as err:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must have MNIST on disk: {err}")
+        pytest.skip(f"MNIST is not on disk: {err}")
+    x, y, test_x, test_y = train_set.x, train_set.y, test_set.x, test_set.y
+    assert exercises.check_code_size_prediction({"error": "down", "probe": "up"}, x, y, test_x, test_y).passed
+    assert exercises.check_mse_sigma_prediction("between", x, test_x).passed
+    assert exercises.check_beta_spread_prediction("smaller", x, test_x).passed
+    wrong = exercises.check_beta_spread_prediction("larger", x, test_x)
+    assert not wrong.passed and "Measured spread" in wrong.message

@@ -25,38 +25,82 @@ Every ``check_*`` function is re-exported here, so the notebooks call
 chapter's checks go in a new module, re-exported below.
 """
 
-from .autoencoders import check_reconstruction_error, check_roc_auc, check_standardize
-from .beta_vae import check_beta_trend, check_mig_from_mi, check_traversal_factor
+from .autoencoders import (
+    check_bce_floor,
+    check_code_size_prediction,
+    check_reconstruction_error,
+    check_roc_auc,
+    check_standardize,
+    check_training_step,
+)
+from .beta_vae import check_beta_trend, check_expected_mig, check_mig_from_mi, check_traversal_factor
 from .core import CheckResult
-from .gaussians import check_gaussian_kl, check_kl_monte_carlo, check_log_normal
-from .latent_space import check_lerp, check_quantile_grid, check_slerp
-from .reparameterization import check_logvar_gradient, check_reparameterize, check_score_function
-from .vae import check_kl_warmup, check_log_mean_exp, check_vae_loss
+from .gaussians import (
+    check_gaussian_kl,
+    check_kl_monte_carlo,
+    check_kl_two_gaussians,
+    check_log_normal,
+    check_samples_prediction,
+)
+from .latent_space import (
+    check_beta_spread_prediction,
+    check_lerp,
+    check_midpoint_norm,
+    check_quantile_grid,
+    check_slerp,
+)
+from .reparameterization import (
+    check_constant_shift_prediction,
+    check_logvar_gradient,
+    check_reparameterize,
+    check_score_function,
+)
+from .vae import (
+    check_gaussian_nll,
+    check_kl_warmup,
+    check_log_mean_exp,
+    check_mse_sigma_prediction,
+    check_vae_loss,
+    check_vae_module,
+)
 
+# Every check of the book, by chapter, in the order the chapter asks them.
 __all__ = [
     "CheckResult",
     # chapter 1
     "check_reconstruction_error",
     "check_roc_auc",
     "check_standardize",
+    "check_training_step",
+    "check_bce_floor",
+    "check_code_size_prediction",
     # chapter 2
     "check_log_normal",
     "check_gaussian_kl",
     "check_kl_monte_carlo",
+    "check_kl_two_gaussians",
+    "check_samples_prediction",
     # chapter 3
     "check_reparameterize",
     "check_logvar_gradient",
     "check_score_function",
+    "check_constant_shift_prediction",
     # chapter 4
     "check_vae_loss",
     "check_log_mean_exp",
     "check_kl_warmup",
+    "check_vae_module",
+    "check_gaussian_nll",
+    "check_mse_sigma_prediction",
     # chapter 5
     "check_lerp",
     "check_slerp",
     "check_quantile_grid",
+    "check_midpoint_norm",
+    "check_beta_spread_prediction",
     # chapter 6
     "check_mig_from_mi",
     "check_beta_trend",
     "check_traversal_factor",
+    "check_expected_mig",
 ]

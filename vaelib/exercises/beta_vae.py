@@ -7,10 +7,16 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
-from ..metrics import latent_factor_information
-from .core import FAIL, CheckResult, Mistake, answer_check, run_check
+from ..metrics import latent_factor_information, mig
+from .core import PASS, CheckResult, Mistake, answer_check, never_raises, read_answer, run_check
 
-__all__ = ["check_mig_from_mi", "check_beta_trend", "check_traversal_factor"]
+__all__ = [
+    "check_beta_trend",
+    "check_expected_mig",
+    "check_mig_from_mi",
+    "check_traversal_factor",
+    "duplicated_code",
+]
 
 
 def _mig_cases() -> list[tuple[Tensor, Tensor]]:
@@ -19,6 +25,7 @@ def _mig_cases() -> list[tuple[Tensor, Tensor]]:
     return [(mi, torch.tensor([1.1, 2.0, 2.3, 3.0]))]
 
 
+@never_raises
 def check_mig_from_mi(answer: Callable[[Tensor, Tensor], float]) -> CheckResult:
     """Exercise: ``mig_from_mi(mi [d, K], entropy [K]) -> float``."""
 
@@ -44,6 +51,7 @@ def check_mig_from_mi(answer: Callable[[Tensor, Tensor], float]) -> CheckResult:
     return run_check("mig_from_mi", answer, reference, _mig_cases(), mistakes)
 
 
+@never_raises
 def check_beta_trend(answer: dict | None, betas, recon, kl) -> CheckResult:
     """Exercise: predict ``{"recon": "up"|"down", "kl": "up"|"down"}`` as beta grows;
     checked against the sweep's measured numbers."""
@@ -52,22 +60,22 @@ def check_beta_trend(answer: dict | None, betas, recon, kl) -> CheckResult:
         return "up" if values[-1] > values[0] else "down"
 
     correct = {"recon": trend(recon), "kl": trend(kl)}
-    if isinstance(answer, dict) and set(answer) != {"recon", "kl"}:
-        return CheckResult("beta_trend", FAIL, 'Answer with a dict with the keys "recon" and "kl".')
-
-    measured = {"recon": recon, "kl": kl}
+    answer = read_answer("beta_trend", answer, ["up", "down"], keys=["recon", "kl"])
+    if isinstance(answer, CheckResult):
+        return answer
 
     def hint(answer):
-        wrong = [k for k in measured if answer.get(k) != correct[k]]
-        details = "; ".join(
-            f"{k} went from {measured[k][0]:.1f} (beta = {betas[0]:g}) to {measured[k][-1]:.1f} (beta = {betas[-1]:g})"
-            for k in wrong
+        wrong = " and ".join(k for k in correct if answer.get(k) != correct[k])
+        return (
+            f"Your prediction for {wrong} does not match what the sweep measured. A larger beta makes "
+            "each nat of KL more expensive: what does the model then do with the information in its "
+            "code, and what does that cost the reconstruction? Then compare the first and last rows."
         )
-        return f"Look at the table again: {details}. A larger beta makes each nat of KL more expensive."
 
-    return answer_check("beta_trend", answer if answer is None else dict(answer), correct, hint)
+    return answer_check("beta_trend", answer, correct, hint)
 
 
+@never_raises
 def check_traversal_factor(
     answer: str | None, codes: Tensor, factors: Tensor, dim: int, names: Sequence[str]
 ) -> CheckResult:
@@ -78,8 +86,9 @@ def check_traversal_factor(
     """
     mi = latent_factor_information(codes[:, dim : dim + 1], factors)[0].tolist()  # [K]
     correct = names[max(range(len(mi)), key=mi.__getitem__)]
-    if answer is not None and answer not in names:
-        return CheckResult("traversal_factor", FAIL, f"Answer with one of {list(names)}.")
+    answer = read_answer("traversal_factor", answer, list(names))
+    if isinstance(answer, CheckResult):
+        return answer
 
     def hint(answer):
         return (
@@ -88,3 +97,50 @@ def check_traversal_factor(
         )
 
     return answer_check("traversal_factor", answer, correct, hint)
+
+
+# ---------------------------------------------------------------- derive: the MIG of a duplicated code
+
+
+def duplicated_code(n_factors: int, n_duplicated: int, values: int = 6) -> tuple[Tensor, Tensor]:
+    """Factors (every combination of ``n_factors`` factors with ``values`` values each) and a
+    code that copies factor k into latent k, plus a second copy of each of the first
+    ``n_duplicated`` factors: ``(codes [N, n_factors + n_duplicated], factors [N, n_factors])``."""
+    grids = torch.meshgrid(*[torch.arange(values)] * n_factors, indexing="ij")
+    factors = torch.stack([g.flatten() for g in grids], dim=1)  # [values^K, K]
+    codes = torch.cat([factors, factors[:, :n_duplicated]], dim=1).float()
+    return codes, factors
+
+
+@never_raises
+def check_expected_mig(answer: Callable[[int, int], float]) -> CheckResult:
+    """Exercise (derive): ``expected_mig(n_factors, n_duplicated)``: the MIG of a code where
+    every factor has a latent that copies it exactly, and ``n_duplicated`` factors have a
+    second, identical copy.  Checked against the formula and against ``metrics.mig`` run
+    on such codes."""
+    cases = [(3, 0), (3, 1), (4, 2), (5, 5)]
+
+    def reference(k, dup):
+        return (k - dup) / k
+
+    mistakes = [
+        Mistake(lambda k, dup: dup / k, "That is the share of duplicated factors. Their gap is the one that vanishes."),
+        Mistake(
+            lambda k, dup: 1.0,
+            "A second copy of a factor has the same mutual information as the first: what is that factor's gap, then?",
+        ),
+        Mistake(
+            lambda k, dup: (k - dup) / (k + dup), "MIG averages over the factors (K of them), not over the latents."
+        ),
+        Mistake(lambda k, dup: 0.0 if dup else 1.0, "Only the duplicated factors lose their gap; the others keep 1."),
+    ]
+    result = run_check("expected_mig", answer, reference, cases, mistakes)
+    if not result.passed:
+        return result
+    codes, factors = duplicated_code(4, 1)
+    measured = mig(codes, factors, bins=6)[0]
+    return CheckResult(
+        "expected_mig",
+        PASS,
+        f"Well done! metrics.mig agrees: on a code with 4 factors, 1 duplicated, it measures {measured:.3f}.",
+    )

@@ -10,9 +10,13 @@ attempted yet" while the function still raises ``NotImplementedError``.
 
 from __future__ import annotations
 
+import functools
+import math
 import textwrap
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import Tensor
@@ -25,8 +29,15 @@ __all__ = [
     "Mistake",
     "answer_check",
     "close",
+    "difference",
+    "kind",
+    "never_raises",
+    "normalize",
+    "read_answer",
     "run_check",
     "show",
+    "where_it_failed",
+    "with_report",
 ]
 
 # Feedback lines are wrapped at this width: the book's code column at a laptop width.
@@ -67,17 +78,20 @@ class Mistake:
 
 
 def close(a, b, rtol: float = 1e-4, atol: float = 1e-4) -> bool:
-    """Whether ``a`` equals ``b`` within tolerance: tensors (same shape), tuples of them, or numbers."""
-    if isinstance(a, (list, tuple)) and not isinstance(b, (list, tuple)):
-        return False
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
-        a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
-        return a.shape == b.shape and torch.allclose(a, b, rtol=rtol, atol=atol)
-    if isinstance(a, tuple) and isinstance(b, tuple):
-        return len(a) == len(b) and all(close(x, y, rtol, atol) for x, y in zip(a, b, strict=True))
+    """Whether ``a`` equals ``b`` within tolerance: tensors (same shape), tuples of them, or numbers.
+
+    Never raises: anything that cannot be compared is simply not close.
+    """
     try:
+        if isinstance(a, (list, tuple)) and not isinstance(b, (list, tuple)):
+            return False
+        if isinstance(a, Tensor) or isinstance(b, Tensor):
+            a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+            return a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol))
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            return len(a) == len(b) and all(close(x, y, rtol, atol) for x, y in zip(a, b, strict=True))
         return abs(float(a) - float(b)) <= atol + rtol * abs(float(b))
-    except (TypeError, ValueError):
+    except Exception:  # noqa: BLE001 - a student's value of any type
         return False
 
 
@@ -91,7 +105,112 @@ def show(value) -> str:
         return "(" + ", ".join(show(v) for v in value) + ")"
     if isinstance(value, float):
         return f"{value:.4g}"
-    return repr(value)
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def kind(value) -> str:
+    """What ``value`` is, in a few words: None, a tensor of shape [...], a str."""
+    return _kind(value)
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, Tensor):
+        return f"a tensor of shape {list(value.shape)}"
+    return f"a {type(value).__name__}"
+
+
+def difference(got, expected, tolerance: float = 1e-4) -> str | None:
+    """What is wrong with ``got`` as an answer equal to ``expected``, in words; ``None`` if nothing.
+
+    For tensors: the type, the shape, the first non-finite entry, else the
+    first entry that differs, with its index.  Never raises.
+    """
+    try:
+        if got is None:
+            return "Your function returned None: did it forget to `return` its result?"
+        if isinstance(expected, tuple):
+            if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+                return f"Return {len(expected)} values, as a tuple; yours returned {_kind(got)}."
+            for k, (g, e) in enumerate(zip(got, expected, strict=True)):
+                problem = difference(g, e, tolerance)
+                if problem is not None:
+                    return f"In value {k + 1} of the {len(expected)} you return: {problem}"
+            return None
+        if isinstance(expected, Tensor):
+            return _tensor_difference(got, expected, tolerance)
+        return _number_difference(got, expected, tolerance)
+    except Exception as err:  # noqa: BLE001 - never let a student's value crash the check
+        return f"Your result could not be compared ({type(err).__name__}: {err}); it is {_kind(got)}."
+
+
+def _tensor_difference(got, expected: Tensor, tolerance: float) -> str | None:
+    shape = list(expected.shape)
+    if not isinstance(got, Tensor):
+        if isinstance(got, (int, float)) and expected.numel() == 1:
+            got = torch.tensor(float(got))
+        else:
+            return f"Return a tensor of shape {shape}; yours returned {_kind(got)}."
+    if got.is_complex() or got.dtype == torch.bool:
+        return f"Return a tensor of real numbers; yours has dtype {got.dtype}."
+    if got.numel() == expected.numel() == 1:
+        got, expected = got.reshape(()), expected.reshape(())
+    if list(got.shape) != shape:
+        return f"Expected a tensor of shape {shape}; yours has shape {list(got.shape)}."
+    got = got.detach().to("cpu", torch.float64)
+    expected = expected.detach().to("cpu", torch.float64)
+    bad = ~torch.isfinite(got) & torch.isfinite(expected)
+    if bad.any():
+        index = tuple(bad.nonzero()[0].tolist())
+        return f"Your result has {got[index].item()} at index {index}, where {expected[index].item():.6g} was expected."
+    wrong = ~torch.isclose(got, expected, rtol=tolerance, atol=tolerance, equal_nan=True)
+    if not wrong.any():
+        return None
+    index = tuple(wrong.nonzero()[0].tolist())
+    where = f"at index {index}" if index else "the value"
+    count = f" ({int(wrong.sum())} of {wrong.numel()} entries differ)" if wrong.numel() > 1 else ""
+    values = f"expected {expected[index].item():.6g}, yours is {got[index].item():.6g}"
+    return f"{where[0].upper()}{where[1:]}: {values}{count}."
+
+
+def _number_difference(got, expected, tolerance: float) -> str | None:
+    if isinstance(got, Tensor):
+        if got.numel() != 1:
+            return f"Return one number; yours returned {_kind(got)}."
+        got = got.item()
+    if isinstance(got, bool) or not isinstance(got, (int, float)):
+        return f"Return a number; yours returned {_kind(got)}."
+    if math.isnan(got):
+        return f"Your function returned NaN; expected {show(float(expected))}."
+    if close(got, expected, tolerance, tolerance):
+        return None
+    return f"Expected {show(float(expected))}; yours gave {show(float(got))}."
+
+
+def where_it_failed(err: BaseException) -> str:
+    """The line of the student's code where ``err`` was raised, as a short text (or "")."""
+    package = Path(__file__).resolve().parents[1]
+    frames = [
+        frame
+        for frame in traceback.extract_tb(err.__traceback__)
+        if not Path(frame.filename).resolve().is_relative_to(package) and "site-packages" not in frame.filename
+    ]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = f": {frame.line.strip()}" if frame.line else ""
+    return f" (line {frame.lineno} of your function{code})"
+
+
+def _copy(value):
+    """A copy of a case's argument, so that an answer that changes its inputs in place changes only the copy."""
+    if isinstance(value, Tensor):
+        return value.clone()
+    if isinstance(value, tuple):
+        return tuple(_copy(v) for v in value)
+    return value
 
 
 def run_check(
@@ -102,39 +221,117 @@ def run_check(
     mistakes: Sequence[Mistake] = (),
     non_finite_hint: str | None = None,
     tolerance: float = 1e-4,
+    accepted: Sequence[Mistake] = (),
 ) -> CheckResult:
     """Run ``answer`` on each case; compare with ``reference``, then with ``mistakes``.
 
-    ``tolerance`` (relative and absolute) is loose for stochastic exercises.
+    ``accepted`` are other right answers (a ``Mistake`` whose "hint" is a note
+    added to the pass message), e.g. a population standard deviation where the
+    reference uses the sample one.  ``tolerance`` (relative and absolute) is
+    loose for stochastic exercises.  Never raises, whatever ``answer`` is or does.
     """
-    if not callable(answer):
-        return CheckResult(exercise, FAIL, f"Pass your function itself, not a {type(answer).__name__}.")
+    notes: list[str] = []
+    if answer is None or not callable(answer):
+        return CheckResult(
+            exercise, FAIL, f"Pass your function itself (its name, without parentheses), not {_kind(answer)}."
+        )
     for args in cases:
         try:
-            got = answer(*args)
+            got = answer(*_copy(args))
         except NotImplementedError:
             return CheckResult(exercise, NOT_ATTEMPTED, "Write your code in its cell, then run this check again.")
-        except Exception as err:  # the student's bug; report it, never raise it
-            return CheckResult(exercise, FAIL, f"Your function raised {type(err).__name__}: {err}")
+        except Exception as err:  # noqa: BLE001 - the student's bug; report it, never raise it
+            return CheckResult(
+                exercise, FAIL, f"Your function raised {type(err).__name__}: {err}{where_it_failed(err)}"
+            )
         expected = reference(*args)
-        if non_finite_hint and isinstance(got, Tensor) and not torch.isfinite(got).all():
-            return CheckResult(exercise, FAIL, non_finite_hint)
-        if close(got, expected, tolerance, tolerance):
+        problem = difference(got, expected, tolerance)
+        if problem is None:
+            continue
+        alternative = next((a for a in accepted if _matches(got, a.wrong, args, tolerance)), None)
+        if alternative is not None:
+            notes.append(alternative.hint)
             continue
         for mistake in mistakes:
-            if close(got, mistake.wrong(*args), tolerance, tolerance):
+            if _matches(got, mistake.wrong, args, tolerance):
                 return CheckResult(exercise, FAIL, mistake.hint)
-        return CheckResult(exercise, FAIL, f"Expected {show(expected)}; yours gave {show(got)}.")
-    return CheckResult(exercise, PASS, "Well done!")
+        if non_finite_hint and isinstance(got, Tensor) and not torch.isfinite(got).all():
+            return CheckResult(exercise, FAIL, non_finite_hint)
+        return CheckResult(exercise, FAIL, problem)
+    return CheckResult(exercise, PASS, " ".join(["Well done!", *dict.fromkeys(notes)]))
+
+
+def _matches(got, other: Callable, args: tuple, tolerance: float) -> bool:
+    try:
+        return close(got, other(*args), tolerance, tolerance)
+    except Exception:  # noqa: BLE001 - an alternative that does not apply to this case
+        return False
+
+
+def normalize(answer):
+    """A written answer with case and surrounding spaces ignored: " Up" -> "up" (also inside dicts)."""
+    if isinstance(answer, str):
+        return " ".join(answer.split()).lower()
+    if isinstance(answer, dict):
+        return {normalize(k): normalize(v) for k, v in answer.items()}
+    return answer
 
 
 def answer_check(exercise: str, answer, correct, hint: Callable) -> CheckResult:
     """Compare a written answer (not a function) with ``correct``; ``hint(answer)`` explains a wrong one.
 
-    ``None`` or ``...`` (the cell's placeholder) counts as not attempted.
+    ``None`` or ``...`` (the cell's placeholder) counts as not attempted.  Strings
+    are compared without regard to case or surrounding spaces.  Never raises.
     """
     if answer is None or answer is ...:
         return CheckResult(exercise, NOT_ATTEMPTED, "Set your answer in its cell, then run this check again.")
-    if answer == correct:
-        return CheckResult(exercise, PASS, "Well done!")
-    return CheckResult(exercise, FAIL, hint(answer))
+    try:
+        if normalize(answer) == normalize(correct):
+            return CheckResult(exercise, PASS, "Well done!")
+        return CheckResult(exercise, FAIL, hint(normalize(answer)))
+    except Exception as err:  # noqa: BLE001 - an answer of a type the hint did not expect
+        return CheckResult(exercise, FAIL, f"Your answer, {show(answer)}, is not of the kind asked for ({err}).")
+
+
+def read_answer(exercise: str, answer, choices: Sequence[str], keys: Sequence[str] | None = None):
+    """A written answer, validated and normalized: one of ``choices`` or, with ``keys``, a
+    dict with exactly those keys whose values are among ``choices``.
+
+    Returns the normalized answer, or a :class:`CheckResult` to return as it is: "not
+    attempted" for the placeholder (None or ...), a failure that shows the expected form.
+    """
+    if answer is None or answer is ...:
+        return CheckResult(exercise, NOT_ATTEMPTED, "Set your answer in its cell, then run this check again.")
+    options = " or ".join(f'"{c}"' for c in choices)
+    if keys is None:
+        if isinstance(answer, str) and normalize(answer) in choices:
+            return normalize(answer)
+        yours = repr(answer) if isinstance(answer, str) else _kind(answer)
+        return CheckResult(exercise, FAIL, f"Answer with {options}, as a string; yours is {yours}.")
+    example = "{" + ", ".join(f'"{k}": "{choices[0]}"' for k in keys) + "}"
+    if isinstance(answer, dict):
+        answer = normalize(answer)
+        if set(answer) == set(keys) and all(isinstance(v, str) and v in choices for v in answer.values()):
+            return answer
+    return CheckResult(exercise, FAIL, f"Answer with a dict like {example}: each value {options}.")
+
+
+def with_report(result: CheckResult, report: str) -> CheckResult:
+    """``result``, with what the run measured appended if it passed (a failure's hint says it already)."""
+    if not result.passed:
+        return result
+    return CheckResult(result.exercise, result.status, f"{result.message} {report}")
+
+
+def never_raises(check: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
+    """Make a check return a failure instead of raising, whatever it is handed."""
+    exercise = check.__name__.removeprefix("check_")
+
+    @functools.wraps(check)
+    def guarded(*args, **kwargs) -> CheckResult:
+        try:
+            return check(*args, **kwargs)
+        except Exception as err:  # noqa: BLE001 - a check must never stop the notebook
+            return CheckResult(exercise, FAIL, f"This answer could not be checked: {type(err).__name__}: {err}")
+
+    return guarded

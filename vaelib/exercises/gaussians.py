@@ -9,11 +9,19 @@ import torch
 from torch import Tensor
 
 from ..gaussian import gaussian_kl, log_normal_diag, log_standard_normal, reparameterize
-from .core import CheckResult, Mistake, run_check
+from .core import FAIL, NOT_ATTEMPTED, PASS, CheckResult, Mistake, never_raises, run_check
 
-__all__ = ["check_log_normal", "check_gaussian_kl", "check_kl_monte_carlo"]
+__all__ = [
+    "check_gaussian_kl",
+    "check_kl_monte_carlo",
+    "check_kl_two_gaussians",
+    "check_log_normal",
+    "check_samples_prediction",
+    "monte_carlo_error",
+]
 
 
+@never_raises
 def check_log_normal(answer: Callable[[Tensor, float, float], Tensor]) -> CheckResult:
     """Exercise: ``log_normal(x, mu, sigma) -> log N(x; mu, sigma^2)``, elementwise."""
     x = torch.linspace(-3, 4, 15)
@@ -54,6 +62,7 @@ def _kl_cases() -> list[tuple[Tensor, Tensor]]:
     return [(torch.randn(6, 3, generator=g), torch.randn(6, 3, generator=g)), (torch.zeros(2, 5), torch.zeros(2, 5))]
 
 
+@never_raises
 def check_gaussian_kl(answer: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
     """Exercise: ``gaussian_kl(mu, logvar) -> [B]``, KL(N(mu, exp(logvar)) || N(0, I))."""
 
@@ -80,6 +89,7 @@ def check_gaussian_kl(answer: Callable[[Tensor, Tensor], Tensor]) -> CheckResult
     return run_check("gaussian_kl", answer, gaussian_kl, _kl_cases(), mistakes)
 
 
+@never_raises
 def check_kl_monte_carlo(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
     """Exercise: ``kl_monte_carlo(mu, logvar, n) -> [B]``, a sampled estimate of the KL.
 
@@ -106,4 +116,117 @@ def check_kl_monte_carlo(answer: Callable[[Tensor, Tensor, int], Tensor]) -> Che
             "You averaged -log p(z) alone (a cross-entropy). Add log q(z): KL = E_q[log q - log p].",
         ),
     ]
-    return run_check("kl_monte_carlo", answer, lambda mu, lv, n: gaussian_kl(mu, lv), cases, mistakes, tolerance=0.05)
+    result = run_check("kl_monte_carlo", answer, lambda mu, lv, n: gaussian_kl(mu, lv), cases, mistakes, tolerance=0.05)
+    if not result.passed:
+        return result
+    # Right on average; now check that it is an estimate from n samples.
+    mu, logvar = cases[0][0], cases[0][1]
+    few = torch.stack([torch.as_tensor(answer(mu, logvar, 4)).double() for _ in range(30)])  # [30, B]
+    many = torch.stack([torch.as_tensor(answer(mu, logvar, 4_000)).double() for _ in range(30)])
+    if few.var(dim=0).max() < 1e-12:
+        return CheckResult(
+            "kl_monte_carlo",
+            FAIL,
+            "Your function returns the same value on every call: it computes the KL exactly (the "
+            "closed form), without sampling. Draw n samples z ~ q and average log q(z) - log p(z).",
+        )
+    if not (few.var(dim=0) > 20 * many.var(dim=0)).all():
+        return CheckResult(
+            "kl_monte_carlo",
+            FAIL,
+            "Your estimate is not more precise with more samples: with n = 4,000 it varies about as much "
+            "as with n = 4. Draw n samples, as the argument n asks, and average over them.",
+        )
+    return result
+
+
+# ---------------------------------------------------------------- derive: KL of two 1-D Gaussians
+
+
+def _kl_two(mu1, sigma1, mu2, sigma2):
+    return torch.log(sigma2 / sigma1) + (sigma1**2 + (mu1 - mu2) ** 2) / (2 * sigma2**2) - 0.5
+
+
+@never_raises
+def check_kl_two_gaussians(answer: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]) -> CheckResult:
+    """Exercise (derive): ``kl_two_gaussians(mu1, sigma1, mu2, sigma2)``, elementwise
+    KL(N(mu1, sigma1^2) || N(mu2, sigma2^2)); checked against ``torch.distributions``."""
+    g = torch.Generator().manual_seed(12)
+    mu1, mu2 = torch.randn(6, generator=g), torch.randn(6, generator=g)
+    sigma1, sigma2 = torch.rand(6, generator=g) + 0.3, torch.rand(6, generator=g) * 2 + 0.2
+    cases = [(mu1, sigma1, mu2, sigma2), (torch.zeros(3), torch.ones(3), torch.zeros(3), torch.ones(3))]
+
+    def reference(m1, s1, m2, s2):
+        return torch.distributions.kl_divergence(torch.distributions.Normal(m1, s1), torch.distributions.Normal(m2, s2))
+
+    mistakes = [
+        Mistake(
+            lambda m1, s1, m2, s2: _kl_two(m2, s2, m1, s1),
+            "That is KL(p || q), the other direction: the KL is not symmetric. Average log q - log p under q.",
+        ),
+        Mistake(
+            lambda m1, s1, m2, s2: _kl_two(m1, s1, m2, s2) + 0.5,
+            "You are missing the -1/2: E_q[(z - mu1)^2] / (2 sigma1^2) = 1/2 comes from log q.",
+        ),
+        Mistake(
+            lambda m1, s1, m2, s2: torch.log(s1 / s2) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5,
+            "The log term is inverted: it is log(sigma2 / sigma1), from -log sigma1 in log q and "
+            "+log sigma2 in -log p.",
+        ),
+        Mistake(
+            lambda m1, s1, m2, s2: torch.log(s2 / s1) + (s1 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5,
+            "E_q[(z - mu2)^2] = sigma1^2 + (mu1 - mu2)^2: the variance sigma1^2, not sigma1.",
+        ),
+    ]
+    return run_check("kl_two_gaussians", answer, reference, cases, mistakes)
+
+
+# ---------------------------------------------------------------- predict: how many samples for 10x precision
+
+
+def monte_carlo_error(n: int, repeats: int = 200, seed: int = 0) -> float:
+    """The mean absolute error of a Monte Carlo estimate of the chapter's KL
+    (mu = [1, -0.5, 0], sigma = [0.5, 2, 1]) from ``n`` samples, over ``repeats`` estimates."""
+    mu = torch.tensor([1.0, -0.5, 0.0])
+    logvar = torch.log(torch.tensor([0.5, 2.0, 1.0]) ** 2)
+    generator = torch.Generator().manual_seed(seed)
+    exact = gaussian_kl(mu[None], logvar[None]).item()
+    chunk = max(1, 2_000_000 // n)  # estimates drawn at once: about 2 million samples
+    errors = []
+    for start in range(0, repeats, chunk):
+        k = min(chunk, repeats - start)
+        z = reparameterize(mu.expand(k, n, -1), logvar.expand(k, n, -1), generator=generator)  # [k, n, 3]
+        estimates = (log_normal_diag(z, mu, logvar) - log_standard_normal(z)).mean(dim=1)  # [k]
+        errors.append((estimates - exact).abs())
+    return torch.cat(errors).mean().item()
+
+
+@never_raises
+def check_samples_prediction(answer) -> CheckResult:
+    """Exercise (predict): by what factor must n grow for the Monte Carlo error to
+    fall ten times?  The check measures the mean error of 2,000 estimates at n = 100
+    and of 200 at n = 100 x factor."""
+    if answer is None or answer is ...:
+        return CheckResult(
+            "samples_prediction", NOT_ATTEMPTED, "Set your answer in its cell, then run this check again."
+        )
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not 1 <= answer <= 1_000:
+        return CheckResult(
+            "samples_prediction", FAIL, "Answer with a number between 1 and 1,000: the factor by which n grows."
+        )
+    factor = float(answer)
+    before, after = monte_carlo_error(100, repeats=2_000), monte_carlo_error(round(100 * factor), seed=1)
+    ratio = before / after
+    report = (
+        f"Measured: n = 100 -> {round(100 * factor):,}: the mean error fell from {before:.4f} "
+        f"to {after:.4f}, {ratio:.1f} times."
+    )
+    if 8 <= ratio <= 12.5:
+        return CheckResult("samples_prediction", PASS, f"Well done! {report}")
+    direction = "more" if ratio < 8 else "fewer"
+    return CheckResult(
+        "samples_prediction",
+        FAIL,
+        f"{report} That is not ten times: you need {direction} samples. The estimate is an average of n "
+        "independent draws: by how much does the spread of an average shrink when n grows?",
+    )

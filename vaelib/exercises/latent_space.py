@@ -8,9 +8,17 @@ import torch
 from torch import Tensor
 
 from ..latent import lerp, prior_quantile_grid, slerp
-from .core import PASS, CheckResult, Mistake, run_check
+from .core import CheckResult, Mistake, answer_check, never_raises, read_answer, run_check, with_report
 
-__all__ = ["check_lerp", "check_slerp", "check_quantile_grid"]
+__all__ = [
+    "beta_spread_experiment",
+    "check_beta_spread_prediction",
+    "check_lerp",
+    "check_midpoint_norm",
+    "check_quantile_grid",
+    "check_slerp",
+    "shoemake_slerp",
+]
 
 
 def _path_cases() -> list[tuple[Tensor, Tensor, int]]:
@@ -19,6 +27,7 @@ def _path_cases() -> list[tuple[Tensor, Tensor, int]]:
     return [(z0, z1, 5), (torch.tensor([3.0, 0.0]), torch.tensor([0.0, 1.0]), 3)]
 
 
+@never_raises
 def check_lerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
     """Exercise: ``lerp(z0, z1, steps) -> [steps, d]``, endpoints included."""
     mistakes = [
@@ -35,6 +44,7 @@ def check_lerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
     return run_check("lerp", answer, lerp, _path_cases(), mistakes)
 
 
+@never_raises
 def check_slerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
     """Exercise: ``slerp(z0, z1, steps) -> [steps, d]``: great-circle direction, linear norm."""
 
@@ -63,17 +73,14 @@ def check_slerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
             "|z0| to |z1|, so the path ends exactly at z1.",
         ),
     ]
-    result = run_check("slerp", answer, slerp, _path_cases(), mistakes)
-    if result.passed or not run_check("slerp", answer, shoemake_slerp, _path_cases()).passed:
-        return result
-    return CheckResult(
-        "slerp",
-        PASS,
+    classic = Mistake(
+        shoemake_slerp,
         "You wrote Shoemake's classic slerp, which turns the vectors themselves: "
         "sin((1-t) omega) z0 + sin(t omega) z1, divided by sin(omega). That is right too. "
         "It agrees with the book's variant when |z0| = |z1|; for codes of different "
         "lengths the book's variant moves the norm linearly instead.",
     )
+    return run_check("slerp", answer, slerp, _path_cases(), mistakes, accepted=[classic])
 
 
 def shoemake_slerp(z0: Tensor, z1: Tensor, steps: int = 10) -> Tensor:
@@ -83,6 +90,7 @@ def shoemake_slerp(z0: Tensor, z1: Tensor, steps: int = 10) -> Tensor:
     return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
 
 
+@never_raises
 def check_quantile_grid(answer: Callable[[int], Tensor]) -> CheckResult:
     """Exercise: ``grid_codes(n) -> [n * n, 2]``, codes at prior quantiles 0.05 .. 0.95."""
 
@@ -104,3 +112,69 @@ def check_quantile_grid(answer: Callable[[int], Tensor]) -> CheckResult:
         Mistake(lambda n: prior_quantile_grid(n)[:, [1, 0]], "z_1 and z_2 are swapped: z_1 changes along a row."),
     ]
     return run_check("grid_codes", answer, prior_quantile_grid, [(4,), (7,)], mistakes)
+
+
+# ---------------------------------------------------------------- derive: how far the straight line sags
+
+
+@never_raises
+def check_midpoint_norm(answer: Callable[[Tensor], Tensor]) -> CheckResult:
+    """Exercise (derive): ``midpoint_norm(omega)``: the norm of the midpoint of the straight
+    line between two codes of equal norm r at angle ``omega`` (radians), divided by r."""
+    omega = torch.linspace(0.1, 3.0, 12)
+    mistakes = [
+        Mistake(
+            lambda w: torch.cos(w),
+            "That is cos(omega). Write the midpoint as (z0 + z1) / 2 and expand "
+            "its squared norm: (r^2 + r^2 + 2 r^2 cos(omega)) / 4.",
+        ),
+        Mistake(
+            lambda w: torch.sin(w / 2),
+            "Sine and cosine swapped: at omega = 0 the two codes coincide, and the "
+            "midpoint has the full norm, ratio 1.",
+        ),
+        Mistake(lambda w: (1 + torch.cos(w)) / 2, "That is the squared ratio: take its square root."),
+        Mistake(lambda w: torch.full_like(w, 0.5**0.5), "1/sqrt(2) holds only for orthogonal codes, omega = pi/2."),
+    ]
+    return run_check("midpoint_norm", answer, lambda w: torch.cos(w / 2), [(omega,)], mistakes)
+
+
+# ---------------------------------------------------------------- predict: a 2-D VAE with beta = 4
+
+
+def beta_spread_experiment(train_x: Tensor, test_x: Tensor, betas=(1.0, 4.0), epochs: int = 2) -> dict:
+    """The spread (mean over the two axes of the standard deviation) of the test images'
+    mean codes in a small 2-D VAE, for each beta, briefly trained."""
+    from ..latent import encode_dataset
+    from ..losses import VAEObjective
+    from ..models import VAE, MLPConfig
+    from ..train import fit
+
+    spreads = {}
+    for beta in betas:
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            model = VAE(MLPConfig(hidden_dims=(200,), latent_dim=2))
+        fit(model, VAEObjective(beta=beta), train_x, epochs=epochs, device="cpu", progress=False)
+        spreads[beta] = encode_dataset(model, test_x).std(dim=0).mean().item()
+    return spreads
+
+
+@never_raises
+def check_beta_spread_prediction(answer, train_x: Tensor, test_x: Tensor) -> CheckResult:
+    """Exercise (predict): with beta = 4 instead of 1, is the spread of the 2-D VAE's mean
+    codes "smaller" or "larger"?  The check trains both, briefly, and compares."""
+    answer = read_answer("beta_spread_prediction", answer, ["smaller", "larger"])
+    if isinstance(answer, CheckResult):
+        return answer
+    spreads = beta_spread_experiment(train_x, test_x)
+    correct = "smaller" if spreads[4.0] < spreads[1.0] else "larger"
+    report = f"Measured spread of the mean codes: beta = 1: {spreads[1.0]:.2f}, beta = 4: {spreads[4.0]:.2f}."
+
+    def hint(answer):
+        return (
+            f"Not what the run shows. {report} The KL of each image is 0.5 (mu^2 + sigma^2 - 1 - log sigma^2) "
+            "per dimension: which of its terms does a heavier KL push hardest?"
+        )
+
+    return with_report(answer_check("beta_spread_prediction", answer, correct, hint), report)
