@@ -102,25 +102,43 @@ def test_chapters_follow_the_skeleton(nb):
     )
 
 
+KINDS = ("implement", "derive", "predict")
+
+
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
-def test_chapters_end_with_at_least_three_checked_exercises(nb):
+def test_chapters_end_with_checked_exercises_of_three_kinds(nb):
     cells = load(nb)["cells"]
     start = next(i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and "## Exercises" in source(c))
-    exercises = [i for i, c in enumerate(cells) if i > start and re.match(r"### Exercise \d+", source(c))]
-    assert len(exercises) >= 3
-    for i in exercises:
+    assert "★" in source(cells[start]) and "_solution" in source(cells[start]), "the exercises are introduced"
+    headings = [i for i, c in enumerate(cells) if i > start and re.match(r"### Exercise \d+", source(c))]
+    assert len(headings) >= 3
+    kinds = set()
+    for i in headings:
+        heading = source(cells[i]).splitlines()[0]
+        label = re.match(r"### Exercise \d+( ★)? \((implement|derive|predict|read a figure), \d+ min\): \S", heading)
+        assert label, f"{nb.name}: {heading!r} says its kind and its time"
+        kinds.add(label[2])
         stub, check, solution = cells[i + 1], cells[i + 2], cells[i + 3]
-        # A function to write (stub raises NotImplementedError) or a value to set (None).
+        # A function or class to write (its body raises NotImplementedError) or a value to set (None).
         assert "raise NotImplementedError" in source(stub) or re.search(
             r"^\w+ = None  # your answer", source(stub), re.M
         )
         call = source(check).strip()
         assert call.startswith("exercises.check_"), f"check cell: {call!r}"
+        answer = re.match(r"exercises\.check_\w+\(\s*(\w+)", call)[1]
+        # The solution: hidden in the book (a toggle), in Colab (a form) and in JupyterLab (collapsed) ...
         assert "hide-input" in solution["metadata"].get("tags", []), "the solution is hidden in the book"
         assert solution["metadata"].get("cellView") == "form", "the solution is a form cell in Colab"
+        assert solution["metadata"].get("jupyter", {}).get("source_hidden") is True, "collapsed in JupyterLab"
         assert solution["metadata"].get("mystnb", {}).get("code_prompt_show") == "Show the solution"
         assert source(solution).startswith("#@title")
-        assert call in source(solution), "the solution cell runs the check on itself"
+        # ... and under its own name, so that running all cells never overwrites the student's answer.
+        names = {answer, "TinyVAE"} & set(re.findall(r"^(?:def |class )?(\w+)\b(?: =|\()", source(solution), re.M))
+        assert not names, f"the solution redefines the student's {names}"
+        own = "TinyVAESolution" if answer == "TinyVAE" else f"{answer}_solution"
+        expected_call = "".join(re.sub(rf"\b{answer}\b", own, call).split())
+        assert expected_call in "".join(source(solution).split()), "the solution runs the check on itself"
+    assert set(KINDS) <= kinds, f"{nb.name} has exercises of the kinds {sorted(kinds)}"
 
 
 def test_notebooks_do_not_read_environment_variables():
