@@ -1,5 +1,12 @@
 """Small fixes to the HTML that Jupyter Book 1 writes, so pages load cleanly.
 
+Figure numbers: the captions carry their chapter's own numbers ("Figure 4.3:
+..."), which the text cites, so Sphinx's book-wide numbering ("Fig. 21") is
+off (``numfig: false`` in ``_config.yml``).  sphinx-jupyterbook-latex, which
+Jupyter Book loads, sets ``numfig`` back to True for every builder when the
+configuration is read; this extension runs after it and restores the book's
+setting.
+
 Sphinx 7.4 registers an inline script added by an extension twice when the
 extension adds it after the builder starts: once with ``filename=None`` and
 once with ``filename=''``, which compare unequal.  For sphinx-thebe's script
@@ -31,6 +38,12 @@ def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     context["script_files"] = unique
 
 
+def no_book_wide_figure_numbers(app, config) -> None:
+    """Undo sphinx-jupyterbook-latex's ``numfig = True`` (see the module docstring)."""
+    config.numfig = False
+
+
 def setup(app):
+    app.connect("config-inited", no_book_wide_figure_numbers, priority=900)
     app.connect("html-page-context", dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
