@@ -289,3 +289,38 @@ def test_the_static_latent_explorer_decodes_in_the_browser(browser, server):
             images.append(shown)
         assert (images[0] - images[1]).abs().mean() > 0.05, "two distant points decoded to the same image"
         assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_the_static_traversal_explorer_decodes_in_the_browser(browser, server):
+    """Chapter 6: pick the second dimension and the second sprite, drag the slider to
+    two values: the canvas shows what the exported decoder computes in PyTorch."""
+    with opened(browser, f"{server}/book/06_beta_vae.html") as (page, problems):
+        explorer = page.locator(".vaelib-static-traversal")
+        assert explorer.count() == 1, "chapter 6 has one static traversal explorer"
+        spec = json.loads(explorer.locator("script[type='application/json']").text_content())
+        decoder = static.decoder_from_export(spec["decoder"])
+        explorer.scroll_into_view_if_needed()
+        assert json.loads(explorer.get_attribute("data-z")) == pytest.approx(spec["starts"][0]["code"])
+        explorer.locator("select.vaelib-traversal-dim").select_option(index=1)
+        explorer.locator("select.vaelib-traversal-start").select_option(index=1)
+        images = []
+        for value in (-2.0, 2.0):
+            explorer.locator("input.vaelib-traversal-value").fill(str(value))  # fires input
+            z = json.loads(explorer.get_attribute("data-z"))
+            dim = spec["dims"][1]["index"]
+            expected_z = list(spec["starts"][1]["code"])
+            expected_z[dim] = value
+            assert z == pytest.approx(expected_z, abs=1e-6)
+            pixels = page.evaluate(
+                """() => {
+                    const c = document.querySelector('.vaelib-static-traversal canvas.vaelib-traversal-image');
+                    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+                }"""
+            )
+            shown = 1 - torch.tensor(pixels[0::4], dtype=torch.float32) / 255
+            with torch.no_grad():
+                expected = decoder(torch.tensor([z]))[0]
+            assert (shown - expected).abs().max() < 2.5 / 255, "the canvas differs from the PyTorch decoder"
+            images.append(shown)
+        assert problems == [], "\n".join(problems)

@@ -143,3 +143,31 @@ def test_model_device_and_evaluating():
     with pytest.raises(RuntimeError), models.evaluating(model):
         raise RuntimeError("inside")
     assert model.training
+
+
+def test_the_conv_vae_sees_pictures_and_keeps_an_exportable_mlp_decoder():
+    from vaelib import static
+
+    torch.manual_seed(0)
+    model = models.ConvVAE()  # 32x32 sprites, 10 latents
+    x = torch.rand(6, 32 * 32)
+    mu, logvar = model.encode(x)
+    assert mu.shape == logvar.shape == (6, 10)
+    assert model.encode_mean(x.reshape(6, 1, 32, 32)).shape == (6, 10)  # pictures are accepted as they are
+    logits, mu, _ = model(x)
+    assert logits.shape == (6, 1024)
+    assert any(isinstance(m, torch.nn.Conv2d) for m in model.encoder)
+    decoder = static.decoder_from_export(static.export_decoder(model))  # the page can run it
+    with torch.no_grad():
+        assert (decoder(mu) - model.decode_probs(mu)).abs().max() < 0.02
+    with pytest.raises(ValueError, match="divisible by 8"):
+        models.ConvVAE(models.MLPConfig(input_dim=28 * 28, hidden_dims=(64,), latent_dim=2))
+
+
+def test_a_conv_vae_checkpoint_round_trips(tmp_path):
+    from vaelib import train
+
+    model = models.ConvVAE(models.MLPConfig(input_dim=16 * 16, hidden_dims=(32,), latent_dim=3))
+    loaded = train.load_checkpoint(train.save_checkpoint(model, tmp_path / "conv.pt"))
+    x = torch.rand(2, 256)
+    assert type(loaded) is models.ConvVAE and torch.equal(loaded.encode(x)[0], model.encode(x)[0])

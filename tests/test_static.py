@@ -201,3 +201,100 @@ def test_the_page_script_decodes_like_pytorch(u, v):
         expected = decoder(torch.tensor([z]))[0]
     drawn = 1 - torch.tensor(shown["red"], dtype=torch.float32) / 255
     assert drawn.shape == (784,) and (drawn - expected).abs().max() < 1 / 255
+
+
+# -- the traversal explorer ------------------------------------------------------
+
+# Runs the traversal page's script in node with a stand-in DOM: picks a dimension
+# and a start, moves the slider, and prints what the page would show.
+FAKE_TRAVERSAL_JS = r"""
+const vm = require("vm");
+const fs = require("fs");
+const [script, specText, elementId, dimIndex, startIndex, value] = JSON.parse(fs.readFileSync(0, "utf8"));
+
+function control() {
+  const listeners = {};
+  return {listeners, selectedIndex: 0, value: "0", addEventListener(type, f) { listeners[type] = f; }};
+}
+const context = {
+  createImageData(w, h) { return {data: new Uint8ClampedArray(4 * w * h)}; },
+  putImageData(image) { this.shown = image; },
+};
+const image = {getContext() { return context; }};
+const dim = control(), start = control(), slider = control(), readout = {textContent: ""};
+const root = {
+  id: elementId, dataset: {},
+  querySelector(selector) {
+    const parts = {
+      "script[type='application/json']": {textContent: specText},
+      "select.vaelib-traversal-dim": dim, "select.vaelib-traversal-start": start,
+      "input.vaelib-traversal-value": slider, "canvas.vaelib-traversal-image": image,
+      ".vaelib-traversal-readout": readout,
+    };
+    if (!(selector in parts)) throw new Error("unexpected selector " + selector);
+    return parts[selector];
+  },
+};
+const document = {getElementById(id) { if (id !== elementId) throw new Error("no element " + id); return root; }};
+const page = {document, atob, JSON, Math, parseFloat};
+page.window = page;
+vm.createContext(page);
+vm.runInContext(script, page);
+const initial = JSON.parse(root.dataset.z);
+dim.selectedIndex = dimIndex; dim.listeners.change();
+start.selectedIndex = startIndex; start.listeners.change();
+const restarted = JSON.parse(root.dataset.z);
+slider.value = String(value); slider.listeners.input();
+console.log(JSON.stringify({
+  initial, restarted, z: JSON.parse(root.dataset.z), readout: readout.textContent,
+  red: Array.from(context.shown.data.filter((_, i) => i % 4 === 0)),
+}));
+"""
+
+
+def traversal_html(model, starts, **kwargs):
+    return static.static_traversal_explorer(model, starts, **kwargs).data
+
+
+def test_traversal_explorer_embeds_the_decoder_the_starts_and_the_dimensions():
+    model = small_vae(4)
+    starts = torch.randn(3, 4)
+    html = traversal_html(model, starts, start_labels=["a", "b", "c"], dims=[(2, "z3: x"), (0, "z1: y")])
+    spec = embedded_spec(html)
+    assert spec["decoder"] == static.export_decoder(model)
+    assert [s["label"] for s in spec["starts"]] == ["a", "b", "c"]
+    assert spec["starts"][1]["code"] == pytest.approx(starts[1].tolist(), abs=1e-4)
+    assert spec["dims"] == [{"index": 2, "label": "z3: x"}, {"index": 0, "label": "z1: y"}]
+    assert "<option>z3: x</option><option>z1: y</option>" in html
+    assert static.decoder_js() in html and static.traversal_js() in html
+    assert "src=" not in html and "http" not in html
+    with pytest.raises(ValueError, match="shape"):
+        static.static_traversal_explorer(model, torch.randn(3, 5))
+    with pytest.raises(ValueError, match="among the model's latents"):
+        static.static_traversal_explorer(model, starts, dims=[(7, "z8")])
+
+
+@needs_node
+def test_the_traversal_page_decodes_like_pytorch():
+    """Pick dimension z1 of the second start and slide it to 1.5: the page draws what
+    the exported decoder computes in PyTorch for that code."""
+    model = small_vae(3, seed=2)
+    starts = torch.randn(2, 3, generator=torch.Generator().manual_seed(0))
+    html = traversal_html(model, starts, dims=[(2, "z3"), (0, "z1")])
+    spec_text = re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1)
+    element_id = re.search(r'<div id="([^"]+)"', html).group(1)
+    script = re.findall(r"<script>(.*?)</script>", html, re.S)[0]
+    payload = json.dumps([script, spec_text, element_id, 1, 1, 1.5])
+    result = subprocess.run([NODE, "-e", FAKE_TRAVERSAL_JS], input=payload, capture_output=True, text=True, check=True)
+    shown = json.loads(result.stdout)
+    codes = embedded_spec(html)["starts"]
+    assert shown["initial"] == pytest.approx(codes[0]["code"])  # opens on the first start, first dimension
+    assert shown["restarted"] == pytest.approx(codes[1]["code"])  # a new start: the slider at its own value
+    expected_z = list(codes[1]["code"])
+    expected_z[0] = 1.5
+    assert shown["z"] == pytest.approx(expected_z) and shown["readout"] == "z1 = 1.50"
+    decoder = static.decoder_from_export(embedded_spec(html)["decoder"])
+    with torch.no_grad():
+        expected = decoder(torch.tensor([expected_z]))[0]
+    drawn = 1 - torch.tensor(shown["red"], dtype=torch.float32) / 255
+    assert (drawn - expected).abs().max() < 1.5 / 255

@@ -109,9 +109,12 @@ def test_interpolation_explorer_walks_the_chosen_path():
 def test_traversal_explorer_shows_one_image_per_value():
     model = small_vae(3)
     codes = torch.randn(4, 3)
-    explorer = widgets.TraversalExplorer(model, codes, values=torch.linspace(-2, 2, 5))
+    explorer = widgets.TraversalExplorer(model, codes, values=torch.linspace(-2, 2, 5), dim=1)
     assert sum(len(ax.images) for ax in explorer.figure.axes) == 5
+    assert explorer.dim.value == 2  # z2: the slider counts from 1, as the text does
     redraws = explorer.redraws
-    explorer.dim.value = 2
+    explorer.dim.value = 3
     explorer.start.value = 3
     assert explorer.redraws == redraws + 2
+    with pytest.raises(ValueError, match="latent dimension"):
+        widgets.TraversalExplorer(model, codes, dim=3)

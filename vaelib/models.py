@@ -21,6 +21,7 @@ reconstruction loss is computed from them with
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -35,6 +36,7 @@ from .gaussian import reparameterize
 __all__ = [
     "MODELS",
     "Autoencoder",
+    "ConvVAE",
     "MLPConfig",
     "VAE",
     "evaluating",
@@ -225,5 +227,39 @@ class VAE(_LatentModel):
         return self.decode_probs(z)
 
 
+class ConvVAE(VAE):
+    """A VAE with a convolutional encoder and an MLP decoder, for square images.
+
+    The encoder sees the image as a picture, ``[B, 1, side, side]``: three
+    stride-2 convolutions (32, 32, 64 channels, 4x4 kernels) halve it three
+    times, then a linear layer to ``hidden_dims[-1]`` features, from which
+    ``mu`` and ``logvar`` come as in :class:`VAE`.  The decoder is the VAE's
+    MLP, ``latent_dim -> reversed(hidden_dims) -> side * side`` logits, so
+    that a page's JavaScript can run it (:func:`vaelib.static.export_decoder`).
+    ``input_dim`` must be a square whose side is a multiple of 8.
+    """
+
+    default_config = MLPConfig(input_dim=32 * 32, hidden_dims=(512, 256), latent_dim=10)
+
+    def __init__(self, config: MLPConfig | None = None) -> None:
+        super().__init__(config or self.default_config)
+        c = self.config
+        side = math.isqrt(c.input_dim)
+        if side * side != c.input_dim or side % 8:
+            raise ValueError(f"ConvVAE needs square images with a side divisible by 8, got input_dim={c.input_dim}")
+        self.encoder = nn.Sequential(
+            nn.Unflatten(1, (1, side, side)),
+            nn.Conv2d(1, 32, kernel_size=4, stride=2, padding=1),  # side / 2
+            nn.ReLU(),
+            nn.Conv2d(32, 32, kernel_size=4, stride=2, padding=1),  # side / 4
+            nn.ReLU(),
+            nn.Conv2d(32, 64, kernel_size=4, stride=2, padding=1),  # side / 8
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(64 * (side // 8) ** 2, c.hidden_dims[-1]),
+            nn.ReLU(),
+        )
+
+
 # Every model a checkpoint can hold, by class name.
-MODELS: dict[str, type[_LatentModel]] = {"Autoencoder": Autoencoder, "VAE": VAE}
+MODELS: dict[str, type[_LatentModel]] = {"Autoencoder": Autoencoder, "VAE": VAE, "ConvVAE": ConvVAE}

@@ -8,11 +8,14 @@ everything it needs in the page and runs in the browser:
 - the model's MLP decoder, exported by :func:`export_decoder` in the format
   ``vaelib-mlp-decoder/1``: weights quantized to int8 with one scale per row
   (output unit), base64-encoded; biases as floats; all as JSON;
-- a JavaScript program shipped with the package, ``vaelib/js/latent_pad.js``,
-  which decodes those weights and runs the decoder in the page.
+- JavaScript shipped with the package: ``vaelib/js/decoder.js`` decodes those
+  weights and runs the decoder in the page; ``vaelib/js/latent_pad.js`` (a pad
+  over a 2-D latent space) and ``vaelib/js/traversal.js`` (a slider along one
+  latent dimension) are the explorers built on it.
 
-:func:`static_latent_explorer` emits both, with the canvases they draw on, as
-one HTML block: no CDN, no kernel, no server.  :func:`decoder_from_export`
+:func:`static_latent_explorer` and :func:`static_traversal_explorer` emit the
+decoder and the scripts, with the controls and canvases they draw on, as one
+HTML block: no CDN, no kernel, no server.  :func:`decoder_from_export`
 reads an export back into PyTorch, to check that what the page computes is
 what the model computes.
 """
@@ -23,13 +26,23 @@ import base64
 import hashlib
 import json
 from collections.abc import Sequence
+from html import escape as html_escape
 from importlib import resources
 
 import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["FORMAT", "decoder_from_export", "export_decoder", "latent_pad_js", "static_latent_explorer"]
+__all__ = [
+    "FORMAT",
+    "decoder_from_export",
+    "decoder_js",
+    "export_decoder",
+    "latent_pad_js",
+    "static_latent_explorer",
+    "static_traversal_explorer",
+    "traversal_js",
+]
 
 FORMAT = "vaelib-mlp-decoder/1"
 
@@ -88,9 +101,96 @@ def decoder_from_export(spec: dict) -> torch.nn.Sequential:
     return torch.nn.Sequential(*modules)
 
 
+def _js(name: str) -> str:
+    return (resources.files("vaelib") / "js" / name).read_text(encoding="utf-8")
+
+
+def decoder_js() -> str:
+    """The text of ``vaelib/js/decoder.js``, which defines ``window.vaelibDecoder``
+    (read an export, run it, draw its image); every explorer's page needs it first."""
+    return _js("decoder.js")
+
+
 def latent_pad_js() -> str:
     """The text of ``vaelib/js/latent_pad.js``, which defines ``window.vaelibLatentPad(root)``."""
-    return (resources.files("vaelib") / "js" / "latent_pad.js").read_text(encoding="utf-8")
+    return _js("latent_pad.js")
+
+
+def traversal_js() -> str:
+    """The text of ``vaelib/js/traversal.js``, which defines ``window.vaelibTraversal(root)``."""
+    return _js("traversal.js")
+
+
+def _element_id(spec: str) -> str:
+    return "vaelib-explorer-" + hashlib.sha1(spec.encode()).hexdigest()[:10]
+
+
+def static_traversal_explorer(
+    model,
+    starts: Tensor,
+    start_labels: Sequence[str] | None = None,
+    dims: Sequence[tuple[int, str]] | None = None,
+    limit: float = 3.0,
+):
+    """A latent traversal that runs in any browser, without a kernel.
+
+    Pick a latent dimension and a starting image, drag the slider: the page
+    decodes the start's code with that one coordinate replaced by the
+    slider's value (from ``-limit`` to ``limit``), with the model's decoder
+    exported by :func:`export_decoder` and run by ``vaelib/js/traversal.js``.
+
+    ``starts``: codes ``[S, d]`` of the images a traversal can start from,
+    named by ``start_labels``.  ``dims``: the dimensions offered, as
+    ``(index, label)`` pairs, the first one selected when the page opens (put
+    the most informative first); by default every dimension, ``z1 ... zd``.
+    """
+    from IPython.display import HTML
+
+    starts = torch.as_tensor(starts, dtype=torch.float32).detach().cpu()
+    if starts.dim() != 2 or starts.shape[1] != model.latent_dim or not len(starts):
+        raise ValueError(f"starts must be codes of shape [S, {model.latent_dim}], got {tuple(starts.shape)}")
+    labels = list(start_labels) if start_labels is not None else [f"image {k + 1}" for k in range(len(starts))]
+    dims = list(dims) if dims is not None else [(j, f"z{j + 1}") for j in range(model.latent_dim)]
+    if len(labels) != len(starts) or not dims or not all(0 <= j < model.latent_dim for j, _ in dims):
+        raise ValueError("need one label per start, and dimensions among the model's latents")
+    decoder = export_decoder(model)
+    spec = json.dumps(
+        {
+            "limit": limit,
+            "decoder": decoder,
+            "starts": [
+                {"label": label, "code": [round(v, 4) for v in code]}
+                for label, code in zip(labels, starts.tolist(), strict=True)
+            ],
+            "dims": [{"index": int(j), "label": label} for j, label in dims],
+        },
+        separators=(",", ":"),
+    )
+    element_id = _element_id(spec)
+    side = decoder["side"]
+    dim_options = "".join(f"<option>{html_escape(label)}</option>" for _, label in dims)
+    start_options = "".join(f"<option>{html_escape(label)}</option>" for label in labels)
+    html = f"""
+<div id="{element_id}" class="vaelib-static-traversal" style="display:flex;gap:24px;align-items:center;flex-wrap:wrap">
+  <div style="display:flex;flex-direction:column;gap:8px;font-size:14px">
+    <label>latent dimension <select class="vaelib-traversal-dim">{dim_options}</select></label>
+    <label>start from <select class="vaelib-traversal-start">{start_options}</select></label>
+    <label>value <input type="range" class="vaelib-traversal-value" min="{-limit}" max="{limit}" step="any"
+      style="width:220px;vertical-align:middle"></label>
+    <div class="vaelib-traversal-readout" style="font-family:monospace;font-size:13px"></div>
+  </div>
+  <canvas class="vaelib-traversal-image" width="{side}" height="{side}" role="img"
+          aria-label="the decoded image of the chosen code"
+          style="width:168px;height:168px;image-rendering:pixelated;border:1px solid #999"></canvas>
+  <script type="application/json">{spec}</script>
+  <script>
+{decoder_js()}
+{traversal_js()}
+vaelibTraversal(document.getElementById("{element_id}"));
+  </script>
+</div>
+"""
+    return HTML(html)
 
 
 def static_latent_explorer(
@@ -131,7 +231,7 @@ def static_latent_explorer(
         raise ValueError(f"start must be a finite 2-D code, got {start.tolist()}")
     start = [round(v, 3) for v in start.clamp(-limit, limit).tolist()]  # on the pad, at its edge if need be
     spec = json.dumps({"limit": limit, "decoder": decoder, "points": points, "start": start}, separators=(",", ":"))
-    element_id = "vaelib-explorer-" + hashlib.sha1(spec.encode()).hexdigest()[:10]
+    element_id = _element_id(spec)
     side = decoder["side"]
     html = f"""
 <div id="{element_id}" class="vaelib-static-explorer" style="display:flex;gap:24px;align-items:center;flex-wrap:wrap">
@@ -144,6 +244,7 @@ def static_latent_explorer(
           style="width:168px;height:168px;image-rendering:pixelated;border:1px solid #999"></canvas>
   <script type="application/json">{spec}</script>
   <script>
+{decoder_js()}
 {latent_pad_js()}
 vaelibLatentPad(document.getElementById("{element_id}"));
   </script>

@@ -174,18 +174,25 @@ class InterpolationExplorer(Explorer):
 
 
 class TraversalExplorer(Explorer):
-    """Pick a latent dimension and a starting code; see the traversal of that dimension."""
+    """Pick a latent dimension and a starting code; see the traversal of that dimension.
 
-    def __init__(self, model, codes: Tensor, values: Tensor | None = None) -> None:
+    The dimension slider counts from 1, as the text does (z1 ... zd); ``dim``
+    (counted from 0, as in code) is the one it opens on: pass the most
+    informative, so that the first picture shows something moving.
+    """
+
+    def __init__(self, model, codes: Tensor, values: Tensor | None = None, dim: int = 0) -> None:
         import ipywidgets as w
 
+        if not 0 <= dim < model.latent_dim:
+            raise ValueError(f"dim must be a latent dimension, 0 to {model.latent_dim - 1}; got {dim}")
         self.model = model
         self.codes = codes
         self.values = torch.linspace(-3, 3, 9) if values is None else values
-        self.dim = w.IntSlider(value=0, min=0, max=model.latent_dim - 1, description="dimension")
+        self.dim = w.IntSlider(value=dim + 1, min=1, max=model.latent_dim, description="latent z")
         self.start = w.IntSlider(value=0, min=0, max=len(codes) - 1, description="image")
         super().__init__([self.dim, self.start])
 
     def render(self) -> Figure:
-        z = latent.traversal(self.codes[self.start.value], self.dim.value, self.values)
+        z = latent.traversal(self.codes[self.start.value], self.dim.value - 1, self.values)
         return plotting.image_grid(self.model.decode_probs(z).cpu(), ncols=len(self.values), scale=1.0)

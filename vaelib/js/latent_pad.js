@@ -9,12 +9,11 @@
  *   <canvas class="vaelib-latent-image">      the decoded image, side x side pixels
  *   <script type="application/json">          {"limit", "decoder", "points", "start"}
  *
- * then this file, then one call: vaelibLatentPad(rootElement).
+ * then vaelib/js/decoder.js and this file, then one call: vaelibLatentPad(rootElement).
  *
- * The decoder is in the format "vaelib-mlp-decoder/1" (see
- * vaelib.static.export_decoder): Linear layers whose weights are int8,
- * row-major [out, in], base64-encoded, with one float scale per row; ReLU
- * between layers as each layer's "activation" says; a sigmoid at the end.
+ * The decoder, in the format "vaelib-mlp-decoder/1" (see
+ * vaelib.static.export_decoder), runs in vaelib/js/decoder.js, which the page
+ * holds before this file.
  *
  * Moving the pointer over the pad decodes the code under it, draws the image
  * (ink dark on white, as in the book's figures) and stores the code as JSON
@@ -35,60 +34,17 @@
   var PAD_POINT_SIZE = 2; // pixels
   var CURSOR_RADIUS = 6; // pixels
 
-  // One exported layer -> float32 weights [out * in] (row-major), biases [out].
-  function readLayer(layer) {
-    var bytes = Uint8Array.from(atob(layer.weight), function (c) {
-      return c.charCodeAt(0);
-    });
-    var quantized = new Int8Array(bytes.buffer);
-    var weights = new Float32Array(layer.out * layer.in);
-    for (var row = 0; row < layer.out; row++) {
-      for (var col = 0; col < layer.in; col++) {
-        var k = row * layer.in + col;
-        weights[k] = quantized[k] * layer.scale[row];
-      }
-    }
-    return {
-      weights: weights,
-      bias: Float32Array.from(layer.bias),
-      nIn: layer.in,
-      nOut: layer.out,
-      relu: layer.activation === "relu",
-    };
-  }
-
-  // A code z (array of numbers) -> pixel probabilities, through every layer, then the sigmoid.
-  function decode(layers, z) {
-    var h = Float32Array.from(z);
-    for (var i = 0; i < layers.length; i++) {
-      var layer = layers[i];
-      var out = new Float32Array(layer.nOut);
-      for (var row = 0; row < layer.nOut; row++) {
-        var sum = layer.bias[row];
-        var offset = row * layer.nIn;
-        for (var col = 0; col < layer.nIn; col++) {
-          sum += layer.weights[offset + col] * h[col];
-        }
-        out[row] = layer.relu ? Math.max(0, sum) : sum;
-      }
-      h = out;
-    }
-    return h.map(function (v) {
-      return 1 / (1 + Math.exp(-v));
-    });
-  }
-
   window.vaelibLatentPad = function (root) {
     var spec = JSON.parse(root.querySelector("script[type='application/json']").textContent);
     var limit = spec.limit;
     var side = spec.decoder.side;
-    var layers = spec.decoder.layers.map(readLayer);
+    var decoder = window.vaelibDecoder; // vaelib/js/decoder.js, earlier in the page
+    var layers = decoder.read(spec.decoder);
 
     var pad = root.querySelector("canvas.vaelib-latent-pad");
     var image = root.querySelector("canvas.vaelib-latent-image");
     var readout = root.querySelector(".vaelib-latent-readout");
     var padContext = pad.getContext("2d");
-    var imageContext = image.getContext("2d");
 
     // A code [z1, z2] -> pixel coordinates on the pad (z2 points up).
     function toPad(z) {
@@ -111,16 +67,7 @@
     }
 
     function drawImage(z) {
-      var probabilities = decode(layers, z);
-      var pixels = imageContext.createImageData(side, side);
-      for (var i = 0; i < side * side; i++) {
-        var gray = Math.round(255 * (1 - probabilities[i])); // ink is dark
-        pixels.data[4 * i] = gray;
-        pixels.data[4 * i + 1] = gray;
-        pixels.data[4 * i + 2] = gray;
-        pixels.data[4 * i + 3] = 255;
-      }
-      imageContext.putImageData(pixels, 0, 0);
+      decoder.draw(image, decoder.decode(layers, z), side);
     }
 
     function show(z) {
