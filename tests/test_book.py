@@ -259,16 +259,33 @@ def test_internal_links_point_at_pages_and_sections_that_exist(built_book):
     assert broken == [], "\n".join(broken)
 
 
+def embedded_explorer(page, selector: str):
+    """The explorer on the page, its JSON spec, and its decoder read back into PyTorch."""
+    explorer = page.locator(selector)
+    assert explorer.count() == 1, f"one {selector} on the page"
+    spec = json.loads(explorer.locator("script[type='application/json']").text_content())
+    explorer.scroll_into_view_if_needed()
+    return explorer, spec, static.decoder_from_export(spec["decoder"])
+
+
+def canvas_probabilities(page, selector: str) -> torch.Tensor:
+    """The pixel probabilities a canvas shows (ink dark on white: 1 - red / 255)."""
+    pixels = page.evaluate(
+        """(selector) => {
+            const c = document.querySelector(selector);
+            return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+        }""",
+        selector,
+    )
+    return 1 - torch.tensor(pixels[0::4], dtype=torch.float32) / 255
+
+
 @pytest.mark.browser
 def test_the_static_latent_explorer_decodes_in_the_browser(browser, server):
     """Move over the pad to two points: the canvas shows two different digits,
     each matching what the decoder computes in PyTorch for that point."""
     with opened(browser, f"{server}/book/05_latent_space.html") as (page, problems):
-        explorer = page.locator(".vaelib-static-explorer")
-        assert explorer.count() == 1, "chapter 5 has one static explorer"
-        spec = json.loads(explorer.locator("script[type='application/json']").text_content())
-        decoder = static.decoder_from_export(spec["decoder"])
-        explorer.scroll_into_view_if_needed()
+        explorer, spec, decoder = embedded_explorer(page, ".vaelib-static-explorer")
         pad = explorer.locator("canvas.vaelib-latent-pad").bounding_box()
         images = []
         for u, v in [(0.25, 0.3), (0.75, 0.7)]:
@@ -296,15 +313,10 @@ def test_the_static_traversal_explorer_decodes_in_the_browser(browser, server):
     """Chapter 6: pick the second dimension and the second sprite, drag the slider to
     two values: the canvas shows what the exported decoder computes in PyTorch."""
     with opened(browser, f"{server}/book/06_beta_vae.html") as (page, problems):
-        explorer = page.locator(".vaelib-static-traversal")
-        assert explorer.count() == 1, "chapter 6 has one static traversal explorer"
-        spec = json.loads(explorer.locator("script[type='application/json']").text_content())
-        decoder = static.decoder_from_export(spec["decoder"])
-        explorer.scroll_into_view_if_needed()
+        explorer, spec, decoder = embedded_explorer(page, ".vaelib-static-traversal")
         assert json.loads(explorer.get_attribute("data-z")) == pytest.approx(spec["starts"][0]["code"])
         explorer.locator("select.vaelib-traversal-dim").select_option(index=1)
         explorer.locator("select.vaelib-traversal-start").select_option(index=1)
-        images = []
         for value in (-2.0, 2.0):
             explorer.locator("input.vaelib-traversal-value").fill(str(value))  # fires input
             z = json.loads(explorer.get_attribute("data-z"))
@@ -312,15 +324,8 @@ def test_the_static_traversal_explorer_decodes_in_the_browser(browser, server):
             expected_z = list(spec["starts"][1]["code"])
             expected_z[dim] = value
             assert z == pytest.approx(expected_z, abs=1e-6)
-            pixels = page.evaluate(
-                """() => {
-                    const c = document.querySelector('.vaelib-static-traversal canvas.vaelib-traversal-image');
-                    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
-                }"""
-            )
-            shown = 1 - torch.tensor(pixels[0::4], dtype=torch.float32) / 255
+            shown = canvas_probabilities(page, ".vaelib-static-traversal canvas.vaelib-traversal-image")
             with torch.no_grad():
                 expected = decoder(torch.tensor([z]))[0]
             assert (shown - expected).abs().max() < 2.5 / 255, "the canvas differs from the PyTorch decoder"
-            images.append(shown)
         assert problems == [], "\n".join(problems)

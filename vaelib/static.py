@@ -125,6 +125,17 @@ def _element_id(spec: str) -> str:
     return "vaelib-explorer-" + hashlib.sha1(spec.encode()).hexdigest()[:10]
 
 
+def _page_script(spec: str, element_id: str, explorer_js: str, entry: str) -> str:
+    """The end of an explorer's HTML: its JSON spec, then the decoder's script, the
+    explorer's script, and the call that starts the explorer on its root element."""
+    return f"""  <script type="application/json">{spec}</script>
+  <script>
+{decoder_js()}
+{explorer_js}
+{entry}(document.getElementById("{element_id}"));
+  </script>"""
+
+
 def static_traversal_explorer(
     model,
     starts: Tensor,
@@ -182,12 +193,7 @@ def static_traversal_explorer(
   <canvas class="vaelib-traversal-image" width="{side}" height="{side}" role="img"
           aria-label="the decoded image of the chosen code"
           style="width:168px;height:168px;image-rendering:pixelated;border:1px solid #999"></canvas>
-  <script type="application/json">{spec}</script>
-  <script>
-{decoder_js()}
-{traversal_js()}
-vaelibTraversal(document.getElementById("{element_id}"));
-  </script>
+{_page_script(spec, element_id, traversal_js(), "vaelibTraversal")}
 </div>
 """
     return HTML(html)
@@ -242,12 +248,7 @@ def static_latent_explorer(
   </div>
   <canvas class="vaelib-latent-image" width="{side}" height="{side}"
           style="width:168px;height:168px;image-rendering:pixelated;border:1px solid #999"></canvas>
-  <script type="application/json">{spec}</script>
-  <script>
-{decoder_js()}
-{latent_pad_js()}
-vaelibLatentPad(document.getElementById("{element_id}"));
-  </script>
+{_page_script(spec, element_id, latent_pad_js(), "vaelibLatentPad")}
 </div>
 """
     return HTML(html)

@@ -6,6 +6,8 @@
  *
  *   read(spec)              the export of vaelib.static.export_decoder (format
  *                           "vaelib-mlp-decoder/1") -> layers ready to run
+ *   explorer(root)          an explorer's JSON spec (in its root element) and its
+ *                           decoder's layers: {spec, layers}
  *   decode(layers, z)       a code (array of numbers) -> pixel probabilities
  *   draw(canvas, p, side)   pixel probabilities -> the canvas, ink dark on white,
  *                           as in the book's figures
@@ -47,6 +49,12 @@
     return spec.layers.map(readLayer);
   }
 
+  // An explorer's root element -> its spec (the JSON script inside it) and its decoder, read.
+  function explorer(root) {
+    var spec = JSON.parse(root.querySelector("script[type='application/json']").textContent);
+    return {spec: spec, layers: read(spec.decoder)};
+  }
+
   // A code z (array of numbers) -> pixel probabilities, through every layer, then the sigmoid.
   function decode(layers, z) {
     var h = Float32Array.from(z);
@@ -82,5 +90,5 @@
     context.putImageData(pixels, 0, 0);
   }
 
-  window.vaelibDecoder = {read: read, decode: decode, draw: draw};
+  window.vaelibDecoder = {read: read, explorer: explorer, decode: decode, draw: draw};
 })();

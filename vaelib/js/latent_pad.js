@@ -35,11 +35,12 @@
   var CURSOR_RADIUS = 6; // pixels
 
   window.vaelibLatentPad = function (root) {
-    var spec = JSON.parse(root.querySelector("script[type='application/json']").textContent);
+    var decoder = window.vaelibDecoder; // vaelib/js/decoder.js, earlier in the page
+    var parts = decoder.explorer(root);
+    var spec = parts.spec;
+    var layers = parts.layers;
     var limit = spec.limit;
     var side = spec.decoder.side;
-    var decoder = window.vaelibDecoder; // vaelib/js/decoder.js, earlier in the page
-    var layers = decoder.read(spec.decoder);
 
     var pad = root.querySelector("canvas.vaelib-latent-pad");
     var image = root.querySelector("canvas.vaelib-latent-image");

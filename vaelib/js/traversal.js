@@ -24,9 +24,10 @@
   }
 
   window.vaelibTraversal = function (root) {
-    var spec = JSON.parse(root.querySelector("script[type='application/json']").textContent);
     var decoder = window.vaelibDecoder; // vaelib/js/decoder.js, earlier in the page
-    var layers = decoder.read(spec.decoder);
+    var parts = decoder.explorer(root);
+    var spec = parts.spec;
+    var layers = parts.layers;
     var dimSelect = root.querySelector("select.vaelib-traversal-dim");
     var startSelect = root.querySelector("select.vaelib-traversal-start");
     var slider = root.querySelector("input.vaelib-traversal-value");
