@@ -1,7 +1,8 @@
 """How well a beta-VAE disentangles the procedural sprites, over betas and seeds.
 
     .venv/bin/python benchmarks/beta_vae_sweep.py [--model conv|mlp] [--betas 1 4 8 16]
-        [--seeds 0 1 2] [--epochs 30] [--batch-size 64]
+        [--seeds 0 1 2] [--epochs 30] [--batch-size 64] [--warmup-epochs 0]
+        [--scales 4] [--rotations 8] [--positions 10]
 
 For every beta and seed: train a VAE on the sprites of chapter 6 (every
 combination of shape, scale, rotation, x and y; 32x32 pixels), then measure
@@ -33,14 +34,16 @@ def make_model(kind: str, latent_dim: int = 10) -> models.VAE:
     return models.ConvVAE(config) if kind == "conv" else models.VAE(config)
 
 
-def one_run(data: sprites.Sprites, kind: str, beta: float, seed: int, epochs: int, batch_size: int) -> dict:
+def one_run(
+    data: sprites.Sprites, kind: str, beta: float, seed: int, epochs: int, batch_size: int, warmup_epochs: int = 0
+) -> dict:
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = make_model(kind)
     start = time.perf_counter()
     train.fit(
         model,
-        losses.VAEObjective(beta=beta),
+        losses.VAEObjective(beta=beta, warmup_steps=warmup_epochs * -(-len(data) // batch_size)),
         data.x,
         epochs=epochs,
         batch_size=batch_size,
@@ -84,13 +87,20 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--warmup-epochs", type=int, default=0, help="KL weight rising from 0 to beta over these")
+    parser.add_argument("--scales", type=int, default=4)
+    parser.add_argument("--rotations", type=int, default=8)
+    parser.add_argument("--positions", type=int, default=10)
     args = parser.parse_args()
-    data = sprites.make_sprites(size=32, n_scales=4, n_rotations=8, n_positions=10)
-    print(f"{len(data):,} sprites; {args.model} VAE, {args.epochs} epochs, batch {args.batch_size}")
+    data = sprites.make_sprites(size=32, n_scales=args.scales, n_rotations=args.rotations, n_positions=args.positions)
+    print(
+        f"{len(data):,} sprites ({args.scales} scales, {args.rotations} rotations, {args.positions} positions); "
+        f"{args.model} VAE, {args.epochs} epochs, batch {args.batch_size}, warm-up {args.warmup_epochs} epochs"
+    )
     runs = []
     for beta in args.betas:
         for seed in args.seeds:
-            run = one_run(data, args.model, beta, seed, args.epochs, args.batch_size)
+            run = one_run(data, args.model, beta, seed, args.epochs, args.batch_size, args.warmup_epochs)
             runs.append(run)
             gaps = " ".join(f"{name} {g:.2f}" for name, g in zip(sprites.FACTORS, run["gaps"], strict=True))
             print(
