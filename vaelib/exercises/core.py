@@ -33,6 +33,8 @@ __all__ = [
     "kind",
     "never_raises",
     "normalize",
+    "not_a_function",
+    "not_attempted",
     "read_answer",
     "run_check",
     "show",
@@ -111,10 +113,6 @@ def show(value) -> str:
 
 def kind(value) -> str:
     """What ``value`` is, in a few words: None, a tensor of shape [...], a str."""
-    return _kind(value)
-
-
-def _kind(value) -> str:
     if value is None:
         return "None"
     if isinstance(value, Tensor):
@@ -133,7 +131,7 @@ def difference(got, expected, tolerance: float = 1e-4) -> str | None:
             return "Your function returned None: did it forget to `return` its result?"
         if isinstance(expected, tuple):
             if not isinstance(got, (tuple, list)) or len(got) != len(expected):
-                return f"Return {len(expected)} values, as a tuple; yours returned {_kind(got)}."
+                return f"Return {len(expected)} values, as a tuple; yours returned {kind(got)}."
             for k, (g, e) in enumerate(zip(got, expected, strict=True)):
                 problem = difference(g, e, tolerance)
                 if problem is not None:
@@ -143,7 +141,7 @@ def difference(got, expected, tolerance: float = 1e-4) -> str | None:
             return _tensor_difference(got, expected, tolerance)
         return _number_difference(got, expected, tolerance)
     except Exception as err:  # noqa: BLE001 - never let a student's value crash the check
-        return f"Your result could not be compared ({type(err).__name__}: {err}); it is {_kind(got)}."
+        return f"Your result could not be compared ({type(err).__name__}: {err}); it is {kind(got)}."
 
 
 def _tensor_difference(got, expected: Tensor, tolerance: float) -> str | None:
@@ -152,7 +150,7 @@ def _tensor_difference(got, expected: Tensor, tolerance: float) -> str | None:
         if isinstance(got, (int, float)) and expected.numel() == 1:
             got = torch.tensor(float(got))
         else:
-            return f"Return a tensor of shape {shape}; yours returned {_kind(got)}."
+            return f"Return a tensor of shape {shape}; yours returned {kind(got)}."
     if got.is_complex() or got.dtype == torch.bool:
         return f"Return a tensor of real numbers; yours has dtype {got.dtype}."
     if got.numel() == expected.numel() == 1:
@@ -178,10 +176,10 @@ def _tensor_difference(got, expected: Tensor, tolerance: float) -> str | None:
 def _number_difference(got, expected, tolerance: float) -> str | None:
     if isinstance(got, Tensor):
         if got.numel() != 1:
-            return f"Return one number; yours returned {_kind(got)}."
+            return f"Return one number; yours returned {kind(got)}."
         got = got.item()
     if isinstance(got, bool) or not isinstance(got, (int, float)):
-        return f"Return a number; yours returned {_kind(got)}."
+        return f"Return a number; yours returned {kind(got)}."
     if math.isnan(got):
         return f"Your function returned NaN; expected {show(float(expected))}."
     if close(got, expected, tolerance, tolerance):
@@ -213,6 +211,18 @@ def _copy(value):
     return value
 
 
+def not_attempted(exercise: str, written: bool = False) -> CheckResult:
+    """The result while the answer cell still holds its stub (a function that raises
+    NotImplementedError) or, for a ``written`` answer, its placeholder (None)."""
+    what = "Set your answer" if written else "Write your code"
+    return CheckResult(exercise, NOT_ATTEMPTED, f"{what} in its cell, then run this check again.")
+
+
+def not_a_function(exercise: str, answer, what: str = "function") -> CheckResult:
+    """The result when the answer is not the function (or class) asked for, e.g. its call."""
+    return CheckResult(exercise, FAIL, f"Pass your {what} itself (its name, without parentheses), not {kind(answer)}.")
+
+
 def run_check(
     exercise: str,
     answer: Callable,
@@ -232,14 +242,12 @@ def run_check(
     """
     notes: list[str] = []
     if answer is None or not callable(answer):
-        return CheckResult(
-            exercise, FAIL, f"Pass your function itself (its name, without parentheses), not {_kind(answer)}."
-        )
+        return not_a_function(exercise, answer)
     for args in cases:
         try:
             got = answer(*_copy(args))
         except NotImplementedError:
-            return CheckResult(exercise, NOT_ATTEMPTED, "Write your code in its cell, then run this check again.")
+            return not_attempted(exercise)
         except Exception as err:  # noqa: BLE001 - the student's bug; report it, never raise it
             return CheckResult(
                 exercise, FAIL, f"Your function raised {type(err).__name__}: {err}{where_it_failed(err)}"
@@ -284,7 +292,7 @@ def answer_check(exercise: str, answer, correct, hint: Callable) -> CheckResult:
     are compared without regard to case or surrounding spaces.  Never raises.
     """
     if answer is None or answer is ...:
-        return CheckResult(exercise, NOT_ATTEMPTED, "Set your answer in its cell, then run this check again.")
+        return not_attempted(exercise, written=True)
     try:
         if normalize(answer) == normalize(correct):
             return CheckResult(exercise, PASS, "Well done!")
@@ -301,12 +309,12 @@ def read_answer(exercise: str, answer, choices: Sequence[str], keys: Sequence[st
     attempted" for the placeholder (None or ...), a failure that shows the expected form.
     """
     if answer is None or answer is ...:
-        return CheckResult(exercise, NOT_ATTEMPTED, "Set your answer in its cell, then run this check again.")
+        return not_attempted(exercise, written=True)
     options = " or ".join(f'"{c}"' for c in choices)
     if keys is None:
         if isinstance(answer, str) and normalize(answer) in choices:
             return normalize(answer)
-        yours = repr(answer) if isinstance(answer, str) else _kind(answer)
+        yours = repr(answer) if isinstance(answer, str) else kind(answer)
         return CheckResult(exercise, FAIL, f"Answer with {options}, as a string; yours is {yours}.")
     example = "{" + ", ".join(f'"{k}": "{choices[0]}"' for k in keys) + "}"
     if isinstance(answer, dict):

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from ..gaussian import gaussian_kl, log_normal_diag, log_standard_normal, reparameterize
-from .core import FAIL, NOT_ATTEMPTED, PASS, CheckResult, Mistake, never_raises, run_check
+from .core import FAIL, PASS, CheckResult, Mistake, never_raises, not_attempted, run_check
 
 __all__ = [
     "check_gaussian_kl",
@@ -207,9 +207,7 @@ def check_samples_prediction(answer) -> CheckResult:
     fall ten times?  The check measures the mean error of 2,000 estimates at n = 100
     and of 200 at n = 100 x factor."""
     if answer is None or answer is ...:
-        return CheckResult(
-            "samples_prediction", NOT_ATTEMPTED, "Set your answer in its cell, then run this check again."
-        )
+        return not_attempted("samples_prediction", written=True)
     if isinstance(answer, bool) or not isinstance(answer, (int, float)) or not 1 <= answer <= 1_000:
         return CheckResult(
             "samples_prediction", FAIL, "Answer with a number between 1 and 1,000: the factor by which n grows."

@@ -13,14 +13,14 @@ from ..losses import VAEObjective, vae_loss
 from ..models import VAE, MLPConfig
 from .core import (
     FAIL,
-    NOT_ATTEMPTED,
     PASS,
     CheckResult,
     Mistake,
     answer_check,
     difference,
-    kind,
     never_raises,
+    not_a_function,
+    not_attempted,
     read_answer,
     run_check,
     where_it_failed,
@@ -194,11 +194,11 @@ def check_vae_module(answer) -> CheckResult:
     ``loss(x, eps)``, the negative ELBO in nats per image; checked against vaelib's
     ``VAE`` and ``losses.vae_loss`` given the same weights and noise."""
     if answer is None or not isinstance(answer, type):
-        return CheckResult("vae_module", FAIL, f"Pass your class itself (TinyVAE, no parentheses), not {kind(answer)}.")
+        return not_a_function("vae_module", answer, what="class")
     try:
         got, expected = _vae_module_outputs(answer)
     except NotImplementedError:
-        return CheckResult("vae_module", NOT_ATTEMPTED, "Write your code in its cell, then run this check again.")
+        return not_attempted("vae_module")
     except Exception as err:  # noqa: BLE001 - the student's class; report, never raise
         return CheckResult("vae_module", FAIL, f"Your class raised {type(err).__name__}: {err}{where_it_failed(err)}")
     names = ["the logits", "mu", "logvar", "the loss"]
