@@ -11,7 +11,17 @@ from torch import Tensor
 from ..losses import autoencoder_loss
 from ..metrics import roc_auc, standardize
 from ..models import Autoencoder, MLPConfig
-from .core import CheckResult, Mistake, answer_check, never_raises, not_a_function, read_answer, run_check, with_report
+from .core import (
+    CheckResult,
+    Mistake,
+    answer_check,
+    never_raises,
+    not_a_function,
+    read_answer,
+    run_check,
+    seeded,
+    with_report,
+)
 
 __all__ = [
     "check_bce_floor",
@@ -171,9 +181,7 @@ def _losses_of(step: Callable, steps: int = 5) -> Tensor | None:
     """Run ``step(model, optimizer, batch)`` ``steps`` times on a small autoencoder
     made the same way every time; the losses it returned, ``[steps]`` (None if it
     returned None).  PyTorch's global generator is left as it was."""
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        model = Autoencoder(MLPConfig(hidden_dims=(32,), latent_dim=4))
+    model = seeded(lambda: Autoencoder(MLPConfig(hidden_dims=(32,), latent_dim=4)))
     # Plain SGD: unlike Adam, it makes every mistake of a step visible in the losses.
     optimizer = torch.optim.SGD(model.parameters(), lr=3e-3)
     batch = _step_batch()
@@ -304,9 +312,7 @@ def code_size_experiment(
 
     results = {}
     for size in sizes:
-        with torch.random.fork_rng():
-            torch.manual_seed(0)
-            model = Autoencoder(MLPConfig(hidden_dims=(256,), latent_dim=size))
+        model = seeded(lambda size=size: Autoencoder(MLPConfig(hidden_dims=(256,), latent_dim=size)))
         fit(model, autoencoder_loss, train_x, epochs=epochs, device="cpu", progress=False)
         accuracy = linear_probe_accuracy(encode_dataset(model, train_x), train_y, encode_dataset(model, test_x), test_y)
         results[size] = {"error": reconstruction_errors(model, test_x).mean().item(), "probe": accuracy}

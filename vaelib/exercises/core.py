@@ -37,6 +37,7 @@ __all__ = [
     "not_attempted",
     "read_answer",
     "run_check",
+    "seeded",
     "show",
     "where_it_failed",
     "with_report",
@@ -209,6 +210,14 @@ def _copy(value):
     if isinstance(value, tuple):
         return tuple(_copy(v) for v in value)
     return value
+
+
+def seeded(make: Callable[[], object], seed: int = 0):
+    """``make()`` (a model, say) with PyTorch's global generator seeded, then put back as it
+    was: the same model on every check, and the student's random state untouched."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return make()
 
 
 def not_attempted(exercise: str, written: bool = False) -> CheckResult:

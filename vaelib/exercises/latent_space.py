@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from ..latent import lerp, prior_quantile_grid, slerp
-from .core import CheckResult, Mistake, answer_check, never_raises, read_answer, run_check, with_report
+from .core import CheckResult, Mistake, answer_check, never_raises, read_answer, run_check, seeded, with_report
 
 __all__ = [
     "beta_spread_experiment",
@@ -152,9 +152,7 @@ def beta_spread_experiment(train_x: Tensor, test_x: Tensor, betas=(1.0, 4.0), ep
 
     spreads = {}
     for beta in betas:
-        with torch.random.fork_rng():
-            torch.manual_seed(0)
-            model = VAE(MLPConfig(hidden_dims=(200,), latent_dim=2))
+        model = seeded(lambda: VAE(MLPConfig(hidden_dims=(200,), latent_dim=2)))
         fit(model, VAEObjective(beta=beta), train_x, epochs=epochs, device="cpu", progress=False)
         spreads[beta] = encode_dataset(model, test_x).std(dim=0).mean().item()
     return spreads

@@ -23,6 +23,7 @@ from .core import (
     not_attempted,
     read_answer,
     run_check,
+    seeded,
     where_it_failed,
     with_report,
 )
@@ -165,15 +166,12 @@ _LAYERS = {  # the student's layer -> where vaelib's VAE keeps it
 def _vae_module_outputs(cls, latent_dim: int = 8):
     """Build ``cls(latent_dim)``, give vaelib's VAE its weights, and run both on one batch:
     ``(student, reference)``, each ``(logits, mu, logvar, loss)``."""
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        model = cls(latent_dim)
+    model = seeded(lambda: cls(latent_dim))
     g = torch.Generator().manual_seed(11)
     x, eps = torch.rand(5, 784, generator=g), torch.randn(5, latent_dim, generator=g)
     logits, mu, logvar = model(x.clone(), eps.clone())  # first: a stub says "not attempted" here
     loss = model.loss(x.clone(), eps.clone())
-    with torch.random.fork_rng():  # its own initial weights are overwritten below
-        reference = VAE(MLPConfig(input_dim=784, hidden_dims=(400,), latent_dim=latent_dim))
+    reference = seeded(lambda: VAE(MLPConfig(input_dim=784, hidden_dims=(400,), latent_dim=latent_dim)))
     with torch.no_grad():
         for name, (where, index) in _LAYERS.items():
             theirs = getattr(model, name)
@@ -267,9 +265,7 @@ def mse_sigma_experiment(train_x: Tensor, test_x: Tensor, sigmas=(1.0, 0.3, 0.1)
 
     kls = {}
     for sigma in sigmas:
-        with torch.random.fork_rng():
-            torch.manual_seed(0)
-            model = VAE(MLPConfig(hidden_dims=(200,), latent_dim=10))
+        model = seeded(lambda: VAE(MLPConfig(hidden_dims=(200,), latent_dim=10)))
         objective = VAEObjective(reconstruction="mse", sigma=sigma)
         fit(model, objective, train_x, epochs=epochs, device="cpu", progress=False)
         kls[sigma] = elbo(model, test_x, reconstruction="mse", sigma=sigma)["kl"]
