@@ -244,7 +244,8 @@ def diagonal_gaussian(
     """
     from matplotlib.patches import Ellipse
 
-    lim = max(lim, *(abs(m) + 3.2 * s for m, s in zip(mu, sigma, strict=True)))  # the 3-sigma ellipse fits
+    # Each axis at least [-lim, lim], and wide enough for the 3-sigma ellipse.
+    xlim, ylim = (max(lim, abs(m) + 3.2 * s) for m, s in zip(mu, sigma, strict=True))
     fig, ax = plt.subplots(figsize=(5.6, 4.2))
     if samples is not None:
         samples = torch.as_tensor(samples).cpu()
@@ -262,8 +263,8 @@ def diagonal_gaussian(
             )
         )
     ax.plot(*mu, "o", color="#DD8452", label="μ")
-    ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
+    ax.set_xlim(-xlim, xlim)
+    ax.set_ylim(-ylim, ylim)
     ax.set_aspect("equal")
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
