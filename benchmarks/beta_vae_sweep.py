@@ -1,114 +1,108 @@
-"""How well a beta-VAE disentangles the procedural sprites, over betas and seeds.
+"""How well chapter 6's beta-VAE disentangles the sprites, over betas and seeds.
 
-    .venv/bin/python benchmarks/beta_vae_sweep.py [--model conv|mlp] [--betas 1 4 8 16]
-        [--seeds 0 1 2] [--epochs 30] [--batch-size 64] [--warmup-epochs 0]
-        [--scales 4] [--rotations 8] [--positions 10]
+    .venv/bin/python benchmarks/beta_vae_sweep.py [--betas 1 2 4 8 16 32]
+        [--seeds 0 1 2] [--epochs 60] [--warmup-epochs 20] [--batch-size 64]
+        [--model conv|mlp] [--scales 4] [--rotations 8] [--positions 10]
+        [--record vaelib/results/beta_vae_sweep.json]
 
-For every beta and seed: train a VAE on the sprites of chapter 6 (every
-combination of shape, scale, rotation, x and y; 32x32 pixels), then measure
-the mutual information gap (MIG) overall and per factor, the active units,
-and the time.  One line per run as it finishes, then per beta the median MIG
-with its range over the seeds, and the median gap of each factor.
+For every beta and seed: train a VAE on the sprites of chapter 6 with
+``vaelib.betavae.train`` (the chapter's own recipe by default), then measure
+reconstruction, KL, active units, the mutual information gap (MIG) and each
+factor's gap.  One line per run as it finishes, then per beta the median MIG
+with its range over the seeds and the median gap of each factor, against the
+goal of issue 10: at the best beta, a median MIG over 3 seeds of at least
+0.35, with x, y and scale each captured by a latent of its own (gap >= 0.3).
 
-Chapter 6's claims rest on this sweep: the seed moves MIG as much as beta
-does, so one run per beta cannot carry them (issue 10).  The goal it measures:
-at the best beta, a median MIG over 3 seeds of at least 0.35, with x, y and
-scale each captured by a latent of its own (per-factor gap at least 0.3).
+With ``--record``, the runs are written to that JSON file with the command and
+the machine; chapter 6 plots ``vaelib/results/beta_vae_sweep.json``, which the
+default settings reproduce (about 2 minutes per run on 2 CPU cores).
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+import json
+import platform
+import shlex
+import subprocess
+import sys
 
 import torch
 
-from vaelib import latent, losses, metrics, models, sprites, train
+from vaelib import betavae, sprites
 
 GOAL_MIG, GOAL_GAP = 0.35, 0.3
 
 
-def make_model(kind: str, latent_dim: int = 10) -> models.VAE:
-    config = models.MLPConfig(input_dim=32 * 32, hidden_dims=(512, 256), latent_dim=latent_dim)
-    return models.ConvVAE(config) if kind == "conv" else models.VAE(config)
-
-
-def one_run(
-    data: sprites.Sprites, kind: str, beta: float, seed: int, epochs: int, batch_size: int, warmup_epochs: int = 0
-) -> dict:
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        model = make_model(kind)
-    start = time.perf_counter()
-    train.fit(
-        model,
-        losses.VAEObjective(beta=beta, warmup_steps=warmup_epochs * -(-len(data) // batch_size)),
-        data.x,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        device="cpu",
-        progress=False,
-    )
-    seconds = time.perf_counter() - start
-    score, gaps = metrics.mig(latent.encode_dataset(model, data.x), data.factors)
-    return {
-        "beta": beta,
-        "seed": seed,
-        "mig": score,
-        "gaps": gaps.tolist(),
-        "active": metrics.active_units(model, data.x)[0],
-        "seconds": seconds,
-    }
-
-
-def summary(runs: list[dict]) -> list[str]:
-    """Per beta: median MIG and its range over the seeds, and the median gap per factor."""
+def summary_lines(runs: list[dict]) -> list[str]:
+    """Per beta: median MIG and its range over the seeds, the median gap per factor."""
     lines = [f"{'beta':>5} | MIG median (min-max) | " + " ".join(f"{f:>8}" for f in sprites.FACTORS) + " | goal"]
-    for beta in sorted({r["beta"] for r in runs}):
-        mine = [r for r in runs if r["beta"] == beta]
-        migs = [r["mig"] for r in mine]
-        gaps = [statistics.median(r["gaps"][k] for r in mine) for k in range(len(sprites.FACTORS))]
-        x, y, scale = (gaps[sprites.FACTORS.index(name)] for name in ("x", "y", "scale"))
-        met = statistics.median(migs) >= GOAL_MIG and min(x, y, scale) >= GOAL_GAP
+    for beta, row in betavae.summarize(runs).items():
+        median, low, high = row["mig"]
+        gaps = {name: spread[0] for name, spread in row["gaps"].items()}
+        met = median >= GOAL_MIG and min(gaps["x"], gaps["y"], gaps["scale"]) >= GOAL_GAP
         lines.append(
-            f"{beta:5g} | {statistics.median(migs):.3f} ({min(migs):.3f}-{max(migs):.3f})   | "
-            + " ".join(f"{g:8.2f}" for g in gaps)
-            + f" | {'met' if met else 'not met'} ({len(mine)} seeds)"
+            f"{beta:5g} | {median:.3f} ({low:.3f}-{high:.3f})   | "
+            + " ".join(f"{gaps[name]:8.2f}" for name in sprites.FACTORS)
+            + f" | {'met' if met else 'not met'} ({row['seeds']} seeds)"
         )
     return lines
 
 
-def main() -> None:
+def cpu_name() -> str:
+    try:
+        lines = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines()
+        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("Model name"))
+    except (OSError, subprocess.CalledProcessError, StopIteration):
+        return platform.processor() or "unknown"
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", choices=["conv", "mlp"], default="conv")
-    parser.add_argument("--betas", type=float, nargs="+", default=[1.0, 4.0, 8.0, 16.0])
+    recipe = betavae.RECIPE
+    parser.add_argument("--betas", type=float, nargs="+", default=[1.0, 2.0, 4.0, 8.0, 16.0, 32.0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--warmup-epochs", type=int, default=0, help="KL weight rising from 0 to beta over these")
+    parser.add_argument("--epochs", type=int, default=recipe.epochs)
+    parser.add_argument("--warmup-epochs", type=int, default=recipe.warmup_epochs, help="KL weight rising to beta")
+    parser.add_argument("--batch-size", type=int, default=recipe.batch_size)
+    parser.add_argument("--model", choices=["conv", "mlp"], default="conv")
     parser.add_argument("--scales", type=int, default=4)
     parser.add_argument("--rotations", type=int, default=8)
     parser.add_argument("--positions", type=int, default=10)
-    args = parser.parse_args()
-    data = sprites.make_sprites(size=32, n_scales=args.scales, n_rotations=args.rotations, n_positions=args.positions)
+    parser.add_argument("--record", help="write the runs to this JSON file")
+    args = parser.parse_args(argv)
+    recipe = betavae.Recipe(epochs=args.epochs, warmup_epochs=args.warmup_epochs, batch_size=args.batch_size)
+    grid = {"size": 32, "n_scales": args.scales, "n_rotations": args.rotations, "n_positions": args.positions}
+    data = sprites.make_sprites(**grid)
     print(
         f"{len(data):,} sprites ({args.scales} scales, {args.rotations} rotations, {args.positions} positions); "
-        f"{args.model} VAE, {args.epochs} epochs, batch {args.batch_size}, warm-up {args.warmup_epochs} epochs"
+        f"{args.model} VAE, {recipe.epochs} epochs, batch {recipe.batch_size}, warm-up {recipe.warmup_epochs} epochs"
     )
     runs = []
     for beta in args.betas:
         for seed in args.seeds:
-            run = one_run(data, args.model, beta, seed, args.epochs, args.batch_size, args.warmup_epochs)
-            runs.append(run)
-            gaps = " ".join(f"{name} {g:.2f}" for name, g in zip(sprites.FACTORS, run["gaps"], strict=True))
+            result = betavae.run(data, beta, seed, recipe, kind=args.model)
+            runs.append(result)
+            gaps = " ".join(f"{name} {g:.2f}" for name, g in result["gaps"].items())
             print(
-                f"beta {beta:g}, seed {seed}: MIG {run['mig']:.3f} ({gaps}), "
-                f"{run['active']} active, {run['seconds']:.0f} s",
+                f"beta {beta:g}, seed {seed}: MIG {result['mig']:.3f} ({gaps}), recon {result['recon']:.1f}, "
+                f"KL {result['kl']:.1f}, {result['active']} active, {result['seconds']:.0f} s",
                 flush=True,
             )
-    print("\n".join(summary(runs)))
+    print("\n".join(summary_lines(runs)))
+    if args.record:
+        record = {
+            "command": shlex.join(["benchmarks/beta_vae_sweep.py", *(sys.argv[1:] if argv is None else argv)]),
+            "machine": f"{cpu_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+            "model": args.model,
+            "recipe": betavae.recipe_as_dict(recipe),
+            "sprites": grid,
+            "runs": runs,
+        }
+        with open(args.record, "w", encoding="utf-8") as file:
+            json.dump(record, file, indent=1)
+            file.write("\n")
+    return runs
 
 
 if __name__ == "__main__":

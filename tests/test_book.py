@@ -310,17 +310,18 @@ def test_the_static_latent_explorer_decodes_in_the_browser(browser, server):
 
 @pytest.mark.browser
 def test_the_static_traversal_explorer_decodes_in_the_browser(browser, server):
-    """Chapter 6: pick the second dimension and the second sprite, drag the slider to
-    two values: the canvas shows what the exported decoder computes in PyTorch."""
+    """Chapter 6: pick the last latent offered and the second sprite, drag the slider
+    to two values: the canvas shows what the exported decoder computes in PyTorch."""
     with opened(browser, f"{server}/book/06_beta_vae.html") as (page, problems):
         explorer, spec, decoder = embedded_explorer(page, ".vaelib-static-traversal")
         assert json.loads(explorer.get_attribute("data-z")) == pytest.approx(spec["starts"][0]["code"])
-        explorer.locator("select.vaelib-traversal-dim").select_option(index=1)
+        last = len(spec["dims"]) - 1  # the informative latents: how many depends on the training
+        explorer.locator("select.vaelib-traversal-dim").select_option(index=last)
         explorer.locator("select.vaelib-traversal-start").select_option(index=1)
         for value in (-2.0, 2.0):
             explorer.locator("input.vaelib-traversal-value").fill(str(value))  # fires input
             z = json.loads(explorer.get_attribute("data-z"))
-            dim = spec["dims"][1]["index"]
+            dim = spec["dims"][last]["index"]
             expected_z = list(spec["starts"][1]["code"])
             expected_z[dim] = value
             assert z == pytest.approx(expected_z, abs=1e-6)

@@ -327,17 +327,16 @@ def test_beta_trend_check_reads_the_measured_numbers():
     assert exercises.check_beta_trend({"recon": "up"}, betas, recon, kl).status == "fail"
 
 
-def test_traversal_factor_check_finds_the_factor_from_the_data():
+def test_uncaptured_factor_check_finds_the_factor_no_latent_tells_about():
     grids = torch.meshgrid(torch.arange(3), torch.arange(4), torch.arange(5), indexing="ij")
     factors = torch.stack([g.flatten() for g in grids], dim=1)
-    codes = torch.stack([factors[:, 2].float(), factors[:, 0].float()], dim=1)  # latent 0 follows factor "c"
+    codes = torch.stack([factors[:, 2].float(), factors[:, 0].float()], dim=1)  # nothing follows "b"
     names = ("a", "b", "c")
-    assert exercises.check_traversal_factor(None, codes, factors, 0, names).status == "not attempted"
-    assert exercises.check_traversal_factor("c", codes, factors, 0, names).passed
-    assert exercises.check_traversal_factor("a", codes, factors, 1, names).passed
-    wrong = exercises.check_traversal_factor("b", codes, factors, 0, names)
-    assert wrong.status == "fail" and "0.00 nats about b" in wrong.message
-    message = exercises.check_traversal_factor("size", codes, factors, 0, names).message
+    assert exercises.check_uncaptured_factor(None, codes, factors, names).status == "not attempted"
+    assert exercises.check_uncaptured_factor(" B", codes, factors, names).passed
+    wrong = exercises.check_uncaptured_factor("c", codes, factors, names)
+    assert wrong.status == "fail" and "latent z1 tells 100% of what there is to know about c" in wrong.message
+    message = exercises.check_uncaptured_factor("size", codes, factors, names).message
     assert 'Answer with "a" or "b" or "c"' in message and "'size'" in message
 
 
@@ -373,10 +372,9 @@ def _context(name):
         "check_mse_sigma_prediction": (_images(300, 1), _images(100, 2)),
         "check_beta_spread_prediction": (_images(300, 1), _images(100, 2)),
         "check_beta_trend": ([0.5, 1.0, 2.0], [30.0, 35.0, 40.0], [15.0, 11.0, 8.0]),
-        "check_traversal_factor": (
+        "check_uncaptured_factor": (
             torch.randn(60, 3),
             torch.stack([torch.arange(60) % 3, torch.arange(60) % 4], 1),
-            0,
             ["shape", "x"],
         ),
     }

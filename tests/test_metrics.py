@@ -381,6 +381,23 @@ def test_mig_drops_when_one_factor_is_split_over_two_latents(factors):
     assert gaps[0] < 0.01 and gaps[1] > 0.99 and gaps[2] > 0.99
 
 
+def test_latent_factors_names_each_latents_factor_and_its_gap(factors):
+    copy = factors.float()
+    unused = torch.zeros(len(factors), 1)
+    codes = torch.cat([copy[:, [1]], unused, copy[:, [2, 0]], copy[:, [0]]], dim=1)  # factor 0 twice
+    factor, gap = metrics.latent_factors(codes, factors)
+    assert factor[[0, 2, 3, 4]].tolist() == [1, 2, 0, 0]  # the unused latent's factor is arbitrary
+    assert gap[0] > 0.99 and gap[2] > 0.99  # the one latent of factors 1 and 2
+    assert abs(gap[3]) < 0.01 and abs(gap[4]) < 0.01  # factor 0, shared by two latents
+    assert gap[1] == pytest.approx(-1.0)  # unused: it tells nothing, two others tell all of factor 0
+    _, gaps = metrics.mig(codes, factors)
+    assert gap[0] == pytest.approx(gaps[1]) and gap[2] == pytest.approx(gaps[2])
+
+
+def test_factor_entropies_are_the_log_of_the_number_of_values_for_a_uniform_grid(factors):
+    assert metrics.factor_entropies(factors).tolist() == pytest.approx([math.log(3), math.log(6), math.log(8)])
+
+
 def test_mig_refuses_a_single_latent_or_a_constant_factor(factors):
     with pytest.raises(ValueError, match="at least two latent dimensions"):
         metrics.mig(torch.zeros(len(factors), 1), factors)

@@ -152,12 +152,32 @@ def test_per_epoch_draws_every_run_and_the_median():
     assert list(ax.lines[-1].get_ydata()) == [2, 2, 2]
 
 
-def test_beta_sweep_plots_each_series_against_beta():
-    fig = plotting.beta_sweep([0.5, 1, 2], [90, 95, 100], [30, 25, 15], active=[20, 18, 10], mig=[0.1, 0.2, 0.3])
-    assert len(fig.axes) == 3
-    assert [list(line.get_ydata()) for line in fig.axes[0].lines] == [[90, 95, 100], [30, 25, 15]]
-    assert list(fig.axes[2].lines[0].get_ydata()) == [0.1, 0.2, 0.3]
-    assert len(plotting.beta_sweep([1, 2], [1, 2], [3, 4]).axes) == 1
+def sweep_runs():
+    return [
+        {
+            "beta": b,
+            "seed": seed,
+            "recon": 90 + 5 * i + seed,
+            "kl": 30 - 5 * i,
+            "active": 10 - i,
+            "mig": 0.1 * i + 0.01 * seed,
+            "gaps": {"x": 0.2 * i, "y": 0.1},
+        }
+        for i, b in enumerate([0.5, 1, 2])
+        for seed in range(3)
+    ]
+
+
+def test_beta_sweep_draws_each_seed_the_median_and_the_spread():
+    fig = plotting.beta_sweep(sweep_runs(), factors=["x", "y"])
+    assert len(fig.axes) == 4
+    recon_median = fig.axes[0].lines[3]  # after the three betas' dots
+    assert list(recon_median.get_xdata()) == [0.5, 1, 2] and list(recon_median.get_ydata()) == [91, 96, 101]
+    assert list(fig.axes[0].lines[0].get_ydata()) == [90, 91, 92]  # beta = 0.5, one dot per seed
+    band = fig.axes[2].collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() == pytest.approx(0.0) and band.max() == pytest.approx(0.22)  # lowest to highest seed
+    assert [t.get_text() for t in fig.axes[3].get_legend().get_texts()] == ["x", "y"]
+    assert len(plotting.beta_sweep(sweep_runs()).axes) == 3
 
 
 def test_traversals_one_panel_per_model():
@@ -169,3 +189,11 @@ def test_traversals_one_panel_per_model():
     assert [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()] == ["z1", "z2", "z3", "z4", "z2", "z9"]
     assert sum(len(ax.images) for ax in fig.axes) == 30
     assert fig.axes[0].images[0].get_array().shape == (32, 32)
+
+
+def test_traversals_label_columns_and_hang_short_panels_from_the_top():
+    fig = plotting.traversals({"a": torch.rand(4, 3, 64), "b": torch.rand(2, 3, 64)}, col_labels=["-1", "0", "1"])
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["-1", "0", "1"]
+    assert [ax.get_title() for ax in fig.axes[12:15]] == ["-1", "0", "1"]
+    tops = [ax.get_position().y1 for ax in (fig.axes[0], fig.axes[12])]
+    assert tops[0] == pytest.approx(tops[1], abs=0.02)

@@ -57,6 +57,21 @@ def test_factors_move_the_picture_as_they_say(data):
     assert not torch.equal(image(1, 2, 0, 2, 2), image(1, 2, 1, 2, 2))  # rotation turns the ellipse
 
 
+def test_pixels_changed_counts_the_pixels_one_step_of_a_factor_moves(data):
+    changed = sprites.pixels_changed(data)
+    assert list(changed) == list(sprites.FACTORS)
+    # By hand for x: every pair of sprites one x-step apart, the others fixed.
+    counts = []
+    for i, f in enumerate(data.factors.tolist()):
+        if f[3] + 1 < 5:
+            j = ((data.factors == torch.tensor([*f[:3], f[3] + 1, f[4]])).all(1)).nonzero().item()
+            counts.append((data.x[i] != data.x[j]).sum().item())
+    assert changed["x"] == pytest.approx(sum(counts) / len(counts))
+    assert changed["rotation"] < changed["x"]  # a quarter turn in 4 steps moves fewer pixels than a step across
+    single = sprites.make_sprites(size=16, n_scales=1, n_rotations=2, n_positions=2)
+    assert "scale" not in sprites.pixels_changed(single)  # one value: no step to take
+
+
 def test_renders_in_seconds():
     start = time.perf_counter()
     full = sprites.make_sprites()

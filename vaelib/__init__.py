@@ -11,6 +11,7 @@ One module per concept; chapters import what they teach:
 - ``metrics``: ELBO, importance-sampled log-likelihood, active units, MIG, ...
 - ``latent``: codes of data sets, interpolation, traversals, manifold grids
 - ``sprites``: procedural sprites with known generative factors
+- ``betavae``: chapter 6's beta-VAE recipe and the sweep recorded with it
 - ``plotting``: every figure of the book
 - ``widgets``: the interactive explorers (ipywidgets, need a kernel)
 - ``static``: explorers that run in the static HTML page, without a kernel
@@ -27,6 +28,7 @@ first.  It changes results only below about 1e-38.  To undo it, call
 """
 
 from . import (
+    betavae,
     claims,
     data,
     exercises,
@@ -47,6 +49,7 @@ from . import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "betavae",
     "claims",
     "data",
     "exercises",

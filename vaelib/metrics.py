@@ -23,9 +23,11 @@ __all__ = [
     "discrete_mutual_information",
     "mig",
     "elbo",
+    "factor_entropies",
     "importance_sampled_log_likelihood",
     "kl_per_dimension",
     "latent_factor_information",
+    "latent_factors",
     "linear_probe_accuracy",
     "reconstruction_errors",
     "roc_auc",
@@ -299,13 +301,39 @@ def mig(codes: Tensor, factors: Tensor, bins: int = 20) -> tuple[float, Tensor]:
     _check_codes_and_factors(codes, factors, bins)
     if codes.shape[1] < 2:
         raise ValueError("MIG needs at least two latent dimensions")
-    mi = latent_factor_information(codes, factors, bins)  # [d, K]
-    gaps = []
-    for k in range(factors.shape[1]):
-        entropy = discrete_mutual_information(factors[:, k], factors[:, k])  # H(v) = I(v; v)
+    share = latent_factor_information(codes, factors, bins) / factor_entropies(factors)  # [d, K]
+    top = share.topk(2, dim=0).values  # [2, K]: the two most informative latents per factor
+    gaps = (top[0] - top[1]).float()
+    return gaps.mean().item(), gaps
+
+
+def factor_entropies(factors: Tensor) -> Tensor:
+    """The entropy in nats of each factor's values, ``factors`` ``[N, K]``: ``[K]`` (float64)."""
+    entropies = torch.tensor([discrete_mutual_information(v, v) for v in factors.T])  # H(v) = I(v; v)
+    for k, entropy in enumerate(entropies.tolist()):
         if entropy == 0:
-            raise ValueError(f"factor {k} takes a single value: its MIG is undefined")
-        top = mi[:, k].topk(2).values
-        gaps.append(((top[0] - top[1]) / entropy).item())
-    gaps_t = torch.tensor(gaps)
-    return gaps_t.mean().item(), gaps_t
+            raise ValueError(f"factor {k} takes a single value: its share of information is undefined")
+    return entropies
+
+
+def latent_factors(codes: Tensor, factors: Tensor, bins: int = 20) -> tuple[Tensor, Tensor]:
+    """What each latent captures: ``(factor [d], gap [d])``.
+
+    ``factor[j]`` is the factor that latent ``j`` tells the largest share of
+    (mutual information over the factor's entropy, so that a factor with few
+    values counts as much as one with many); ``gap[j]`` is how much larger
+    that share is than any other latent's share of the same factor.  A
+    positive gap makes ``j`` the factor's best latent, and then it is the
+    factor's gap in MIG; a negative gap means another latent captures the
+    factor better.
+    """
+    _check_codes_and_factors(codes, factors, bins)
+    if codes.shape[1] < 2:
+        raise ValueError("a gap needs at least two latent dimensions")
+    share = latent_factor_information(codes, factors, bins) / factor_entropies(factors)  # [d, K]
+    factor = share.argmax(dim=1)  # [d]
+    gap = torch.empty(codes.shape[1], dtype=torch.float64)
+    for j, k in enumerate(factor.tolist()):
+        others = torch.cat([share[:j, k], share[j + 1 :, k]])
+        gap[j] = share[j, k] - others.max()
+    return factor, gap.float()

@@ -368,34 +368,50 @@ def latent_activity(variances: Mapping[str, Tensor], threshold: float = 0.01) ->
     return fig
 
 
-def beta_sweep(
-    betas: Sequence[float],
-    recon: Sequence[float],
-    kl: Sequence[float],
-    active: Sequence[int] | None = None,
-    mig: Sequence[float] | None = None,
-) -> Figure:
-    """Reconstruction and KL (nats per image) against beta, with active units
-    and MIG, when given, in panels beside them."""
-    panels = 1 + (active is not None) + (mig is not None)
-    fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.3), squeeze=False)
-    ax = axes[0, 0]
-    ax.plot(betas, recon, "o-", label="reconstruction")
-    ax.plot(betas, kl, "s--", label="KL")
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("β")
-    ax.set_ylabel("nats per image")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    extra = [("active units", active, "^-"), ("MIG", mig, "d-")]
-    for ax, (label, values, style) in zip(axes[0, 1:], [e for e in extra if e[1] is not None], strict=True):
-        ax.plot(betas, values, style, color="#55A868")
+def beta_sweep(runs: Sequence[Mapping], factors: Sequence[str] | None = None) -> Figure:
+    """A sweep over β and seeds, one panel per measurement against β: each
+    seed's run as a dot, the median over seeds as a line, the band from the
+    lowest to the highest seed shaded.
+
+    ``runs``: one mapping per run with ``"beta"``, ``"recon"`` and ``"kl"``
+    (nats per image), ``"active"`` (units), ``"mig"``, and ``"gaps"``
+    (factor -> gap) when ``factors`` names the factors to draw.
+    """
+    betas = sorted({float(r["beta"]) for r in runs})
+
+    def series(value) -> tuple[list[list[float]], np.ndarray]:
+        per_beta = [[float(value(r)) for r in runs if float(r["beta"]) == b] for b in betas]
+        return per_beta, np.array([np.median(v) for v in per_beta])
+
+    def draw(ax, value, label, color, marker) -> None:
+        per_beta, median = series(value)
+        for b, values in zip(betas, per_beta, strict=True):
+            ax.plot([b] * len(values), values, marker, color=color, alpha=0.45, markersize=4, linestyle="none")
+        ax.fill_between(betas, [min(v) for v in per_beta], [max(v) for v in per_beta], color=color, alpha=0.15)
+        ax.plot(betas, median, marker + "-", color=color, label=label)
+
+    panels = 3 + (factors is not None)
+    fig, axes = plt.subplots(2, 2, figsize=(9.0, 6.6)) if panels == 4 else plt.subplots(1, 3, figsize=(12.6, 3.4))
+    axes = list(np.ravel(axes))
+    draw(axes[0], lambda r: r["recon"], "reconstruction", "#4C72B0", "o")
+    draw(axes[0], lambda r: r["kl"], "KL", "#DD8452", "s")
+    axes[0].set_ylabel("nats per image")
+    draw(axes[1], lambda r: r["active"], "active units", "#55A868", "^")
+    axes[1].set_ylabel("active units")
+    draw(axes[2], lambda r: r["mig"], "MIG", "#8172B3", "d")
+    axes[2].set_ylabel("MIG")
+    if factors is not None:
+        colors = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860"]
+        for k, name in enumerate(factors):
+            draw(axes[3], lambda r, name=name: r["gaps"][name], name, colors[k % len(colors)], "os^vdp"[k % 6])
+        axes[3].set_ylabel("gap of each factor")
+    for ax in axes:
         ax.set_xscale("log", base=2)
+        ax.set_xticks(betas, [f"{b:g}" for b in betas])
         ax.set_xlabel("β")
-        ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    for ax in axes[0]:
-        ax.set_xticks(list(betas), [f"{b:g}" for b in betas])
+    for ax in (axes[0], axes[3]) if factors is not None else (axes[0],):
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -404,25 +420,39 @@ def traversals(
     panels: Mapping[str, Tensor],
     row_labels: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
     scale: float = 0.85,
+    col_labels: Sequence[str] | None = None,
+    label_width: float = 1.2,
 ) -> Figure:
     """Latent traversals, one panel per model, side by side.
 
     Each panel is ``[rows, cols, pixels]``: row ``i`` decodes a code whose
     one dimension sweeps a range while the others stay fixed.  ``row_labels``:
-    one list for every panel, or a list per panel title.
+    one list for every panel, or a list per panel title, drawn in a band
+    ``label_width`` inches wide left of each panel; ``col_labels``: one label
+    per column (the swept value), above each panel's first row.
     """
     panels = {
         title: _as_images(images.reshape(-1, images.shape[-1])).reshape(*images.shape[:2], -1)
         for title, images in panels.items()
     }
     rows = max(p.shape[0] for p in panels.values())
-    cols = sum(p.shape[1] for p in panels.values())
-    fig = plt.figure(figsize=(cols * scale + 1.2 * len(panels), rows * scale + 0.6))
-    subfigures = fig.subfigures(1, len(panels), wspace=0.04, squeeze=False)[0]
-    for subfigure, (title, images) in zip(subfigures, panels.items(), strict=True):
+    top_band = 0.6 + 0.25 * (col_labels is not None)  # inches above the images: title, column labels
+    height = rows * scale + top_band
+    widths = [p.shape[1] * scale + label_width for p in panels.values()]
+    fig = plt.figure(figsize=(sum(widths), height))
+    subfigures = fig.subfigures(1, len(panels), wspace=0.04, width_ratios=widths, squeeze=False)[0]
+    for subfigure, width, (title, images) in zip(subfigures, widths, panels.items(), strict=True):
         side = int(round(images.shape[-1] ** 0.5))
         axes = subfigure.subplots(images.shape[0], images.shape[1], squeeze=False)
-        subfigure.subplots_adjust(left=0.14, right=0.99, top=0.88, bottom=0.02, wspace=0.06, hspace=0.06)
+        bottom = 1 - (images.shape[0] * scale + top_band) / height  # short panels hang from the top
+        subfigure.subplots_adjust(
+            left=label_width / width,
+            right=0.99,
+            top=1 - top_band / height,
+            bottom=max(bottom, 0.02),
+            wspace=0.06,
+            hspace=0.06,
+        )
         labels = row_labels.get(title) if isinstance(row_labels, Mapping) else row_labels
         for r in range(images.shape[0]):
             for c in range(images.shape[1]):
@@ -435,6 +465,9 @@ def traversals(
             axes[r, 0].set_ylabel(
                 labels[r] if labels is not None else f"row {r + 1}", rotation=0, ha="right", va="center", fontsize=9
             )
+        if col_labels is not None:
+            for ax, label in zip(axes[0], col_labels, strict=True):
+                ax.set_title(label, fontsize=8)
         subfigure.suptitle(title, fontsize=12)
     return fig
 

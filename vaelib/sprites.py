@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-__all__ = ["FACTORS", "SHAPES", "Sprites", "make_sprites"]
+__all__ = ["FACTORS", "SHAPES", "Sprites", "make_sprites", "pixels_changed"]
 
 FACTORS = ("shape", "scale", "rotation", "x", "y")
 SHAPES = ("square", "ellipse", "triangle")
@@ -91,3 +91,18 @@ def make_sprites(
     images = _inside(shape[:, None, None], u, -v).to(torch.float32)  # [N, size, size]; v up
     values = torch.stack([shape.double(), scale, rotation, x, y], dim=1).to(torch.float32)
     return Sprites(images.reshape(len(images), size * size), factors, values, size, sizes)
+
+
+def pixels_changed(data: Sprites) -> dict[str, float]:
+    """How visible each factor is: the mean number of pixels that change when
+    the factor moves one step (to its next value) and the others stay fixed."""
+    where = torch.empty(data.factor_sizes, dtype=torch.long)  # factor indices -> row of data
+    where[tuple(data.factors.T)] = torch.arange(len(data))
+    changed = {}
+    for k, name in enumerate(FACTORS):
+        n = data.factor_sizes[k]
+        if n < 2:
+            continue
+        before, after = where.narrow(k, 0, n - 1).flatten(), where.narrow(k, 1, n - 1).flatten()
+        changed[name] = (data.x[before] != data.x[after]).sum(dim=1).double().mean().item()
+    return changed

@@ -33,7 +33,7 @@ from .autoencoders import (
     check_standardize,
     check_training_step,
 )
-from .beta_vae import check_beta_trend, check_expected_mig, check_mig_from_mi, check_traversal_factor
+from .beta_vae import check_beta_trend, check_expected_mig, check_mig_from_mi, check_uncaptured_factor
 from .core import CheckResult
 from .gaussians import (
     check_gaussian_kl,
@@ -101,6 +101,6 @@ __all__ = [
     # chapter 6
     "check_mig_from_mi",
     "check_beta_trend",
-    "check_traversal_factor",
+    "check_uncaptured_factor",
     "check_expected_mig",
 ]

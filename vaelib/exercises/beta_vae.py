@@ -7,14 +7,14 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
-from ..metrics import latent_factor_information, mig
+from ..metrics import factor_entropies, latent_factor_information, mig
 from .core import PASS, CheckResult, Mistake, answer_check, never_raises, read_answer, run_check
 
 __all__ = [
     "check_beta_trend",
     "check_expected_mig",
     "check_mig_from_mi",
-    "check_traversal_factor",
+    "check_uncaptured_factor",
     "duplicated_code",
 ]
 
@@ -76,27 +76,28 @@ def check_beta_trend(answer: dict | None, betas, recon, kl) -> CheckResult:
 
 
 @never_raises
-def check_traversal_factor(
-    answer: str | None, codes: Tensor, factors: Tensor, dim: int, names: Sequence[str]
-) -> CheckResult:
-    """Exercise: name the factor that latent ``dim`` captures in a traversal figure.
+def check_uncaptured_factor(answer: str | None, codes: Tensor, factors: Tensor, names: Sequence[str]) -> CheckResult:
+    """Exercise (read a figure): name the factor that no latent of a model captures.
 
-    The right answer is the factor with the largest mutual information with
-    that latent (20-bin discretized mean codes), computed from the data.
+    The right answer is computed from the data: the factor whose best latent
+    tells the smallest share of it (mutual information of 20-bin discretized
+    mean codes, over the factor's entropy).
     """
-    mi = latent_factor_information(codes[:, dim : dim + 1], factors)[0].tolist()  # [K]
-    correct = names[max(range(len(mi)), key=mi.__getitem__)]
-    answer = read_answer("traversal_factor", answer, list(names))
+    share = latent_factor_information(codes, factors) / factor_entropies(factors)  # [d, K]
+    best = share.max(dim=0).values.tolist()  # [K]: the best latent's share of each factor
+    correct = names[min(range(len(best)), key=best.__getitem__)]
+    answer = read_answer("uncaptured_factor", answer, list(names))
     if isinstance(answer, CheckResult):
         return answer
 
     def hint(answer):
+        latent = int(share[:, names.index(answer)].argmax()) + 1
         return (
-            f"Not quite: this latent carries {mi[names.index(answer)]:.2f} nats about {answer}, "
-            f"but more about another factor. Look at what changes along its row, and what stays."
+            f"Not quite: latent z{latent} tells {best[names.index(answer)]:.0%} of what there is to know "
+            f"about {answer}, so some row changes it. Look for the factor that stays the same in every row."
         )
 
-    return answer_check("traversal_factor", answer, correct, hint)
+    return answer_check("uncaptured_factor", answer, correct, hint)
 
 
 # ---------------------------------------------------------------- derive: the MIG of a duplicated code

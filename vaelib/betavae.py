@@ -1,0 +1,191 @@
+"""Chapter 6's β-VAE on the sprites: one recipe, its measurements, and the
+sweep over β and seeds recorded with it.
+
+The chapter and ``benchmarks/beta_vae_sweep.py`` train every model with
+:func:`train` and measure it with :func:`measure`, so the chapter's two models
+are two runs of the benchmark's sweep.  The full sweep (several β, three
+seeds each) takes longer than a chapter may, so the benchmark records it in
+``vaelib/results/beta_vae_sweep.json`` and the chapter reads it back with
+:func:`recorded_sweep`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+import time
+from dataclasses import dataclass
+from importlib import resources
+
+import torch
+from torch import Tensor, nn
+
+from . import latent, losses, metrics, models
+from . import train as training
+from ._validate import check_int
+from .sprites import FACTORS, Sprites
+
+__all__ = [
+    "RECIPE",
+    "Recipe",
+    "informative_latents",
+    "make_model",
+    "measure",
+    "recorded_sweep",
+    "summarize",
+    "train",
+    "traversal_panel",
+]
+
+#: The quantities :func:`measure` returns besides the per-factor gaps.
+MEASURES = ("recon", "kl", "active", "mig")
+#: A latent is active when its mean code varies more than this over the data (chapter 4).
+ACTIVE_THRESHOLD = 0.01
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How each β-VAE is trained: a convolutional encoder, ``epochs`` passes over
+    the sprites in batches of ``batch_size``, the KL weight rising from 0 to β
+    over the first ``warmup_epochs``."""
+
+    epochs: int = 60
+    warmup_epochs: int = 20
+    batch_size: int = 64
+    latent_dim: int = 10
+    hidden_dims: tuple[int, ...] = (512, 256)
+
+    def __post_init__(self) -> None:
+        check_int("epochs", self.epochs, minimum=1)
+        check_int("warmup_epochs", self.warmup_epochs, minimum=0)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_int("latent_dim", self.latent_dim, minimum=2)
+
+
+#: The recipe of chapter 6 at full settings and of the recorded sweep.
+RECIPE = Recipe()
+
+
+def make_model(recipe: Recipe = RECIPE, size: int = 32, kind: str = "conv") -> models.VAE:
+    """A fresh β-VAE for ``size`` x ``size`` sprites: ``"conv"`` (the chapter's,
+    :class:`~vaelib.models.ConvVAE`) or ``"mlp"`` (the VAE of chapter 4)."""
+    config = models.MLPConfig(input_dim=size * size, hidden_dims=recipe.hidden_dims, latent_dim=recipe.latent_dim)
+    if kind not in ("conv", "mlp"):
+        raise ValueError(f"kind must be 'conv' or 'mlp', got {kind!r}")
+    return models.ConvVAE(config) if kind == "conv" else models.VAE(config)
+
+
+def train(
+    data: Sprites,
+    beta: float,
+    seed: int = 0,
+    recipe: Recipe = RECIPE,
+    *,
+    kind: str = "conv",
+    device: str | torch.device = "cpu",
+    progress: bool = False,
+) -> tuple[nn.Module, training.History]:
+    """Train one β-VAE on the sprites by ``recipe``; ``seed`` fixes its initial
+    weights and the order of its batches, and nothing else changes the run."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = make_model(recipe, data.size, kind)
+    steps_per_epoch = -(-len(data) // recipe.batch_size)
+    objective = losses.VAEObjective(beta=beta, warmup_steps=recipe.warmup_epochs * steps_per_epoch)
+    history = training.fit(
+        model,
+        objective,
+        data.x,
+        epochs=recipe.epochs,
+        batch_size=recipe.batch_size,
+        seed=seed,
+        device=device,
+        progress=progress,
+    )
+    return model, history
+
+
+def measure(model: nn.Module, data: Sprites) -> dict:
+    """What the sweep records of one model: reconstruction and KL (nats per
+    sprite), active units, MIG and each factor's gap (in the order of
+    :data:`~vaelib.sprites.FACTORS`)."""
+    score = metrics.elbo(model, data.x)
+    mig, gaps = metrics.mig(latent.encode_dataset(model, data.x), data.factors)
+    return {
+        "recon": score["recon"],
+        "kl": score["kl"],
+        "active": metrics.active_units(model, data.x, ACTIVE_THRESHOLD)[0],
+        "mig": mig,
+        "gaps": dict(zip(FACTORS, gaps.tolist(), strict=True)),
+    }
+
+
+def informative_latents(model: nn.Module, data: Sprites) -> list[tuple[int, str, float]]:
+    """The model's active latents (chapter 4's test), the most KL first, each
+    with the factor it captures and its gap (:func:`vaelib.metrics.latent_factors`):
+    ``[(latent index, factor name, gap), ...]``.  A model with no active latent
+    (one barely trained, as in fast mode) gets the latent with the most KL,
+    so that a traversal has a row to draw and an explorer a latent to open on.
+    """
+    _, variances = metrics.active_units(model, data.x, ACTIVE_THRESHOLD)
+    order = metrics.kl_per_dimension(model, data.x).argsort(descending=True).tolist()
+    factor, gap = metrics.latent_factors(latent.encode_dataset(model, data.x), data.factors)
+    chosen = [j for j in order if variances[j] > ACTIVE_THRESHOLD] or order[:1]
+    return [(j, FACTORS[int(factor[j])], float(gap[j])) for j in chosen]
+
+
+def latent_label(index: int, factor: str, gap: float) -> str:
+    """How the figures and explorers name a latent: ``"z3: x, gap 0.62"`` (counted from 1)."""
+    return f"z{index + 1}: {factor}, gap {gap:.2f}"
+
+
+@torch.no_grad()
+def traversal_panel(model: nn.Module, data: Sprites, start: int, values: Tensor) -> tuple[Tensor, list[str]]:
+    """A labelled traversal of every informative latent from sprite ``start``:
+    ``(images [rows, len(values), pixels], row labels)``, one row per latent of
+    :func:`informative_latents`, its coordinate set to each of ``values``."""
+    z = latent.encode_dataset(model, data.x[start : start + 1])[0]  # [d]
+    rows = informative_latents(model, data)
+    images = torch.stack([model.decode_probs(latent.traversal(z, j, values)).cpu() for j, _, _ in rows])
+    return images, [latent_label(*row) for row in rows]
+
+
+def run(data: Sprites, beta: float, seed: int, recipe: Recipe = RECIPE, kind: str = "conv") -> dict:
+    """One run of the sweep: train, measure, and time the training."""
+    start = time.perf_counter()
+    model, _ = train(data, beta, seed, recipe, kind=kind)
+    seconds = time.perf_counter() - start
+    return {"beta": beta, "seed": seed, **measure(model, data), "seconds": seconds}
+
+
+def summarize(runs: list[dict]) -> dict[float, dict]:
+    """Per β, each measure's median, minimum and maximum over the seeds:
+    ``{beta: {"seeds": n, "mig": (median, low, high), ..., "gaps": {factor: (median, low, high)}}}``."""
+
+    def spread(values: list[float]) -> tuple[float, float, float]:
+        return statistics.median(values), min(values), max(values)
+
+    table = {}
+    for beta in sorted({r["beta"] for r in runs}):
+        mine = [r for r in runs if r["beta"] == beta]
+        row = {"seeds": len(mine)}
+        row.update({key: spread([r[key] for r in mine]) for key in MEASURES})
+        row["gaps"] = {f: spread([r["gaps"][f] for r in mine]) for f in FACTORS}
+        table[beta] = row
+    return table
+
+
+def recorded_sweep() -> dict:
+    """The sweep that ``benchmarks/beta_vae_sweep.py`` recorded: ``{"command",
+    "machine", "recipe", "sprites", "runs"}``, one entry in ``runs`` per β and
+    seed, as :func:`run` returns it."""
+    text = resources.files("vaelib").joinpath("results/beta_vae_sweep.json").read_text(encoding="utf-8")
+    record = json.loads(text)
+    record["recipe"] = Recipe(**{**record["recipe"], "hidden_dims": tuple(record["recipe"]["hidden_dims"])})
+    return record
+
+
+def recipe_as_dict(recipe: Recipe) -> dict:
+    """The recipe as JSON can hold it."""
+    return dataclasses.asdict(recipe)
