@@ -2,8 +2,9 @@
 #   make book   build the book at full settings into _build/html, with -W: a
 #               cell that fails, or a sentence whose hidden claim check fails
 #               (VAELIB_CLAIMS=strict), fails the build
-#   make test   ruff (lint + format check), unit tests, every notebook (fast mode), the book build with -W
-#               (fast mode) and the browser check
+#   make test   lint (ruff; the GitHub workflow checked offline by check-jsonschema and zizmor),
+#               unit tests, every notebook (fast mode), the book build with -W (fast mode) and the
+#               browser check
 # Both create .venv with the pinned dependencies on first use.
 
 PYTHON ?= python3
@@ -26,6 +27,8 @@ book: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check vaelib tests benchmarks book/_ext
 	$(BIN)/ruff format --check vaelib tests benchmarks book/_ext
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --quiet .github/workflows
 
 test: $(STAMP) lint
 	VAELIB_FAST=1 $(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider

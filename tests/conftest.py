@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
+import shutil
 import struct
 from pathlib import Path
 
@@ -10,6 +12,38 @@ import pytest
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Headless Chromium for the browser checks (tests/test_book.py, tests/test_jupyterlab.py):
+# Debian's package, started once per session and shared.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    if path is None:
+        message = "no chromium on this machine: install Debian's `chromium` to run the browser checks"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (under CI this is a failure, not a skip)")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
 
 
 def write_idx(path: Path, tensor: torch.Tensor, compress: bool = False) -> None:

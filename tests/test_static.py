@@ -174,12 +174,6 @@ def test_the_javascript_is_shipped_with_the_package():
 
 
 @needs_node
-def test_node_accepts_the_javascript():
-    with resources.as_file(resources.files("vaelib") / "js" / "latent_pad.js") as path:
-        subprocess.run([NODE, "--check", str(Path(path))], check=True, capture_output=True)
-
-
-@needs_node
 @pytest.mark.parametrize("u, v", [(0.25, 0.3), (0.8, 0.65)])
 def test_the_page_script_decodes_like_pytorch(u, v):
     """Run the emitted script in node with a stand-in DOM: the image drawn for
@@ -296,5 +290,139 @@ def test_the_traversal_page_decodes_like_pytorch():
     decoder = static.decoder_from_export(embedded_spec(html)["decoder"])
     with torch.no_grad():
         expected = decoder(torch.tensor([expected_z]))[0]
+    drawn = 1 - torch.tensor(shown["red"], dtype=torch.float32) / 255
+    assert (drawn - expected).abs().max() < 1.5 / 255
+
+
+# -- the Gaussian explorer --------------------------------------------------------
+
+
+def test_gaussian_explorer_embeds_its_settings_and_script_and_nothing_from_outside():
+    html = static.static_gaussian_explorer(mu=1.0, sigma=0.6).data
+    spec = embedded_spec(html)
+    assert spec == {"xlim": [-6.0, 6.0], "others": [[0.0, 1.0]], "samples": 241}
+    assert 'class="vaelib-gaussian-mu" min="-3" max="3" step="0.1" value="1.0"' in html
+    assert 'class="vaelib-gaussian-sigma" min="0.2" max="3" step="0.1" value="0.6"' in html
+    assert static.gaussian_js() in html and "src=" not in html and "http" not in html.replace(SVG_NS, "")
+    assert "window.vaelibGaussian = function (root)" in static.gaussian_js()
+    assert "</script" not in static.gaussian_js()
+    with pytest.raises(ValueError, match="sliders' ranges"):
+        static.static_gaussian_explorer(sigma=0.0)
+    with pytest.raises(ValueError, match="increasing xlim"):
+        static.static_gaussian_explorer(xlim=(1.0, -1.0))
+
+
+SVG_NS = "http://www.w3.org/2000/svg"
+
+
+@needs_node
+@pytest.mark.parametrize("name", ["decoder.js", "latent_pad.js", "traversal.js", "gaussian.js", "interpolation.js"])
+def test_node_accepts_every_script(name):
+    with resources.as_file(resources.files("vaelib") / "js" / name) as path:
+        subprocess.run([NODE, "--check", str(Path(path))], check=True, capture_output=True)
+
+
+# -- the interpolation explorer -----------------------------------------------------
+
+# Runs the interpolation page's script in node with a stand-in DOM: picks the two
+# ends and the path, moves t, and prints what the page would show.
+FAKE_INTERPOLATION_JS = r"""
+const vm = require("vm");
+const fs = require("fs");
+const [script, specText, elementId, fromIndex, toIndex, path, t] = JSON.parse(fs.readFileSync(0, "utf8"));
+
+function control(value) {
+  const listeners = {};
+  return {listeners, selectedIndex: 0, value, addEventListener(type, f) { listeners[type] = f; }};
+}
+const context = {
+  createImageData(w, h) { return {data: new Uint8ClampedArray(4 * w * h)}; },
+  putImageData(image) { this.shown = image; },
+};
+const image = {getContext() { return context; }};
+const from = control(""), to = control(""), kind = control("spherical"), slider = control("0.5");
+const readout = {textContent: ""};
+const root = {
+  id: elementId, dataset: {},
+  querySelector(selector) {
+    const parts = {
+      "script[type='application/json']": {textContent: specText},
+      "select.vaelib-interpolation-from": from, "select.vaelib-interpolation-to": to,
+      "select.vaelib-interpolation-path": kind, "input.vaelib-interpolation-t": slider,
+      "canvas.vaelib-interpolation-image": image, ".vaelib-interpolation-readout": readout,
+    };
+    if (!(selector in parts)) throw new Error("unexpected selector " + selector);
+    return parts[selector];
+  },
+};
+const document = {getElementById(id) { if (id !== elementId) throw new Error("no element " + id); return root; }};
+const page = {document, atob, JSON, Math, parseFloat};
+page.window = page;
+vm.createContext(page);
+vm.runInContext(script, page);
+const initial = {from: from.selectedIndex, to: to.selectedIndex, z: JSON.parse(root.dataset.z)};
+from.selectedIndex = fromIndex; from.listeners.change();
+to.selectedIndex = toIndex; to.listeners.change();
+kind.value = path; kind.listeners.change();
+slider.value = String(t); slider.listeners.input();
+console.log(JSON.stringify({
+  initial, z: JSON.parse(root.dataset.z), readout: readout.textContent,
+  red: Array.from(context.shown.data.filter((_, i) => i % 4 === 0)),
+}));
+"""
+
+
+def interpolation_html(model, ends, **kwargs):
+    return static.static_interpolation_explorer(model, ends, [f"digit {k}" for k in range(len(ends))], **kwargs).data
+
+
+def test_interpolation_explorer_embeds_the_decoder_and_the_ends():
+    model = small_vae(4)
+    ends = torch.randn(3, 4)
+    html = interpolation_html(model, ends, start=(2, 0))
+    spec = embedded_spec(html)
+    assert spec["decoder"] == static.export_decoder(model)
+    assert spec["from"] == 2 and spec["to"] == 0
+    assert spec["ends"][1]["code"] == pytest.approx(ends[1].tolist(), abs=1e-4)
+    assert "<option selected>spherical</option><option>linear</option>" in html
+    assert static.decoder_js() in html and static.interpolation_js() in html
+    assert "src=" not in html and "http" not in html
+    with pytest.raises(ValueError, match="shape"):
+        static.static_interpolation_explorer(model, torch.randn(1, 4), ["a"])
+    with pytest.raises(ValueError, match="nonzero"):
+        static.static_interpolation_explorer(model, torch.zeros(2, 4), ["a", "b"])
+    with pytest.raises(ValueError, match="two different ends"):
+        static.static_interpolation_explorer(model, ends, ["a", "b", "c"], start=(1, 1))
+    with pytest.raises(ValueError, match="path must be"):
+        static.static_interpolation_explorer(model, ends, ["a", "b", "c"], path="curved")
+
+
+@needs_node
+@pytest.mark.parametrize("path, step", [("spherical", 3), ("linear", 8)])
+def test_the_interpolation_page_follows_vaelibs_paths_and_decodes_like_pytorch(path, step):
+    """Pick ends 3 and 1 and a path, set t to a step of an 11-step path: the page's code
+    is vaelib.latent's, and it draws what the exported decoder computes for it."""
+    from vaelib import latent
+
+    model = small_vae(5, seed=3)
+    ends = torch.randn(4, 5, generator=torch.Generator().manual_seed(1))
+    html = interpolation_html(model, ends)
+    spec_text = re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1)
+    element_id = re.search(r'<div id="([^"]+)"', html).group(1)
+    script = re.findall(r"<script>(.*?)</script>", html, re.S)[0]
+    payload = json.dumps([script, spec_text, element_id, 3, 1, path, step / 10])
+    result = subprocess.run(
+        [NODE, "-e", FAKE_INTERPOLATION_JS], input=payload, capture_output=True, text=True, check=True
+    )
+    shown = json.loads(result.stdout)
+    codes = torch.tensor([end["code"] for end in embedded_spec(html)["ends"]])
+    assert shown["initial"]["from"] == 0 and shown["initial"]["to"] == 1
+    assert shown["initial"]["z"] == pytest.approx(latent.slerp(codes[0], codes[1], 11)[5].tolist(), abs=1e-5)
+    expected_z = (latent.slerp if path == "spherical" else latent.lerp)(codes[3], codes[1], 11)[step]
+    assert shown["z"] == pytest.approx(expected_z.tolist(), abs=1e-5)
+    assert shown["readout"].startswith(f"{path} path, t = {step / 10:.2f}: |z| = {expected_z.norm():.2f}")
+    decoder = static.decoder_from_export(embedded_spec(html)["decoder"])
+    with torch.no_grad():
+        expected = decoder(expected_z[None])[0]
     drawn = 1 - torch.tensor(shown["red"], dtype=torch.float32) / 255
     assert (drawn - expected).abs().max() < 1.5 / 255

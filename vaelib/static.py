@@ -10,12 +10,15 @@ everything it needs in the page and runs in the browser:
   (output unit), base64-encoded; biases as floats; all as JSON;
 - JavaScript shipped with the package: ``vaelib/js/decoder.js`` decodes those
   weights and runs the decoder in the page; ``vaelib/js/latent_pad.js`` (a pad
-  over a 2-D latent space) and ``vaelib/js/traversal.js`` (a slider along one
-  latent dimension) are the explorers built on it.
+  over a 2-D latent space), ``vaelib/js/traversal.js`` (a slider along one
+  latent dimension) and ``vaelib/js/interpolation.js`` (a slider along the
+  path between two codes) are the explorers built on it.
 
-:func:`static_latent_explorer` and :func:`static_traversal_explorer` emit the
-decoder and the scripts, with the controls and canvases they draw on, as one
-HTML block: no CDN, no kernel, no server.  :func:`decoder_from_export`
+:func:`static_latent_explorer`, :func:`static_traversal_explorer` and
+:func:`static_interpolation_explorer` emit the decoder and the scripts, with
+the controls and canvases they draw on, as one HTML block: no CDN, no kernel,
+no server.  :func:`static_gaussian_explorer` needs no model: its script,
+``vaelib/js/gaussian.js``, draws a bell curve.  :func:`decoder_from_export`
 reads an export back into PyTorch, to check that what the page computes is
 what the model computes.
 """
@@ -38,7 +41,11 @@ __all__ = [
     "decoder_from_export",
     "decoder_js",
     "export_decoder",
+    "gaussian_js",
+    "interpolation_js",
     "latent_pad_js",
+    "static_gaussian_explorer",
+    "static_interpolation_explorer",
     "static_latent_explorer",
     "static_traversal_explorer",
     "traversal_js",
@@ -116,6 +123,16 @@ def latent_pad_js() -> str:
     return _js("latent_pad.js")
 
 
+def gaussian_js() -> str:
+    """The text of ``vaelib/js/gaussian.js``, which defines ``window.vaelibGaussian(root)``."""
+    return _js("gaussian.js")
+
+
+def interpolation_js() -> str:
+    """The text of ``vaelib/js/interpolation.js``, which defines ``window.vaelibInterpolation(root)``."""
+    return _js("interpolation.js")
+
+
 def traversal_js() -> str:
     """The text of ``vaelib/js/traversal.js``, which defines ``window.vaelibTraversal(root)``."""
     return _js("traversal.js")
@@ -134,6 +151,121 @@ def _page_script(spec: str, element_id: str, explorer_js: str, entry: str) -> st
 {explorer_js}
 {entry}(document.getElementById("{element_id}"));
   </script>"""
+
+
+def static_gaussian_explorer(
+    mu: float = 0.0,
+    sigma: float = 1.0,
+    others: Sequence[tuple[float, float]] = ((0.0, 1.0),),
+    xlim: tuple[float, float] = (-6.0, 6.0),
+    samples: int = 241,
+):
+    """The bell curve of N(mu, sigma^2) with sliders for mu and sigma, redrawn by
+    ``vaelib/js/gaussian.js`` in any browser, without a kernel: the kernel-free
+    twin of :class:`vaelib.widgets.GaussianExplorer`, with the same slider ranges.
+
+    The page draws the density as a polyline of ``samples`` points over
+    ``xlim``, shades the areas within one and two standard deviations, and
+    draws each ``(mu, sigma)`` of ``others`` thin, for comparison.
+    """
+    from IPython.display import HTML
+
+    if not (-3.0 <= mu <= 3.0 and 0.2 <= sigma <= 3.0):
+        raise ValueError(f"mu must lie in [-3, 3] and sigma in [0.2, 3] (the sliders' ranges), got {mu}, {sigma}")
+    if samples < 2 or not xlim[0] < xlim[1]:
+        raise ValueError(f"need at least 2 samples over an increasing xlim, got {samples} over {xlim}")
+    spec = json.dumps(
+        {"xlim": [float(v) for v in xlim], "others": [[float(m), float(s)] for m, s in others], "samples": samples},
+        separators=(",", ":"),
+    )
+    element_id = _element_id(f"gaussian {mu} {sigma} {spec}")
+    slider = "width:220px;vertical-align:middle"
+    html = f"""
+<div id="{element_id}" class="vaelib-static-gaussian"
+     style="display:flex;flex-direction:column;gap:8px;max-width:560px">
+  <div style="display:flex;gap:24px;flex-wrap:wrap;font-size:14px">
+    <label>μ <input type="range" class="vaelib-gaussian-mu" min="-3" max="3" step="0.1" value="{mu}"
+      style="{slider}"></label>
+    <label>σ <input type="range" class="vaelib-gaussian-sigma" min="0.2" max="3" step="0.1" value="{sigma}"
+      style="{slider}"></label>
+  </div>
+  <svg class="vaelib-gaussian-plot" viewBox="0 0 560 300" width="560" height="300" role="img"
+       aria-label="the density of the normal distribution with the chosen mean and standard deviation"
+       style="max-width:100%;height:auto"></svg>
+  <div class="vaelib-gaussian-readout" style="font-family:monospace;font-size:13px"></div>
+  <script type="application/json">{spec}</script>
+  <script>
+{gaussian_js()}
+vaelibGaussian(document.getElementById("{element_id}"));
+  </script>
+</div>
+"""
+    return HTML(html)
+
+
+def static_interpolation_explorer(
+    model,
+    ends: Tensor,
+    labels: Sequence[str],
+    start: tuple[int, int] = (0, 1),
+    path: str = "spherical",
+):
+    """The path between two codes, linear or spherical, decoded in any browser
+    without a kernel: the kernel-free twin of
+    :class:`vaelib.widgets.InterpolationExplorer`, run by ``vaelib/js/interpolation.js``
+    with the model's decoder exported by :func:`export_decoder`.
+
+    ``ends``: codes ``[E, d]`` the reader can pick either end of the path from,
+    named by ``labels``; the page opens on ``ends[start[0]]`` to
+    ``ends[start[1]]``, along ``path`` (``"linear"`` or ``"spherical"``), at t = 0.5.
+    """
+    from IPython.display import HTML
+
+    ends = torch.as_tensor(ends, dtype=torch.float32).detach().cpu()
+    if ends.dim() != 2 or ends.shape[1] != model.latent_dim or len(ends) < 2:
+        raise ValueError(f"ends must be at least two codes of shape [E, {model.latent_dim}], got {tuple(ends.shape)}")
+    if (ends.norm(dim=1) == 0).any():
+        raise ValueError("every end must be a nonzero code: the spherical path needs a direction")
+    labels = list(labels)
+    if len(labels) != len(ends) or not all(0 <= k < len(ends) for k in start) or start[0] == start[1]:
+        raise ValueError("need one label per end, and two different ends to start from")
+    if path not in ("linear", "spherical"):
+        raise ValueError(f"path must be 'linear' or 'spherical', got {path!r}")
+    decoder = export_decoder(model)
+    spec = json.dumps(
+        {
+            "decoder": decoder,
+            "ends": [
+                {"label": label, "code": [round(v, 4) for v in code]}
+                for label, code in zip(labels, ends.tolist(), strict=True)
+            ],
+            "from": int(start[0]),
+            "to": int(start[1]),
+        },
+        separators=(",", ":"),
+    )
+    element_id = _element_id(spec + path)
+    side = decoder["side"]
+    options = "".join(f"<option>{html_escape(label)}</option>" for label in labels)
+    paths = "".join(f"<option{' selected' if p == path else ''}>{p}</option>" for p in ("spherical", "linear"))
+    html = f"""
+<div id="{element_id}" class="vaelib-static-interpolation"
+     style="display:flex;gap:24px;align-items:center;flex-wrap:wrap">
+  <div style="display:flex;flex-direction:column;gap:8px;font-size:14px">
+    <label>from <select class="vaelib-interpolation-from">{options}</select></label>
+    <label>to <select class="vaelib-interpolation-to">{options}</select></label>
+    <label>path <select class="vaelib-interpolation-path">{paths}</select></label>
+    <label>t <input type="range" class="vaelib-interpolation-t" min="0" max="1" step="0.01" value="0.5"
+      style="width:220px;vertical-align:middle"></label>
+    <div class="vaelib-interpolation-readout" style="font-family:monospace;font-size:13px"></div>
+  </div>
+  <canvas class="vaelib-interpolation-image" width="{side}" height="{side}" role="img"
+          aria-label="the decoded image of the code at t along the path"
+          style="width:168px;height:168px;image-rendering:pixelated;border:1px solid #999"></canvas>
+{_page_script(spec, element_id, interpolation_js(), "vaelibInterpolation")}
+</div>
+"""
+    return HTML(html)
 
 
 def static_traversal_explorer(
