@@ -153,6 +153,26 @@ def _page_script(spec: str, element_id: str, explorer_js: str, entry: str) -> st
   </script>"""
 
 
+def _slider_explorer_html(
+    element_id: str, kind: str, controls: str, side: int, image_label: str, script: str, spec: str
+) -> str:
+    """The layout shared by the decoder explorers with form controls: a column of
+    ``controls`` and a readout (class ``vaelib-<kind>-readout``) beside the canvas
+    the decoded image is drawn on (``vaelib-<kind>-image``), then the page script."""
+    entry = "vaelib" + kind.capitalize()
+    return f"""
+<div id="{element_id}" class="vaelib-static-{kind}" style="display:flex;gap:24px;align-items:center;flex-wrap:wrap">
+  <div style="display:flex;flex-direction:column;gap:8px;font-size:14px">
+{controls}
+    <div class="vaelib-{kind}-readout" style="font-family:monospace;font-size:13px"></div>
+  </div>
+  <canvas class="vaelib-{kind}-image" width="{side}" height="{side}" role="img" aria-label="{image_label}"
+          style="width:168px;height:168px;image-rendering:pixelated;border:1px solid #999"></canvas>
+{_page_script(spec, element_id, script, entry)}
+</div>
+"""
+
+
 def static_gaussian_explorer(
     mu: float = 0.0,
     sigma: float = 1.0,
@@ -248,23 +268,13 @@ def static_interpolation_explorer(
     side = decoder["side"]
     options = "".join(f"<option>{html_escape(label)}</option>" for label in labels)
     paths = "".join(f"<option{' selected' if p == path else ''}>{p}</option>" for p in ("spherical", "linear"))
-    html = f"""
-<div id="{element_id}" class="vaelib-static-interpolation"
-     style="display:flex;gap:24px;align-items:center;flex-wrap:wrap">
-  <div style="display:flex;flex-direction:column;gap:8px;font-size:14px">
-    <label>from <select class="vaelib-interpolation-from">{options}</select></label>
+    controls = f"""    <label>from <select class="vaelib-interpolation-from">{options}</select></label>
     <label>to <select class="vaelib-interpolation-to">{options}</select></label>
     <label>path <select class="vaelib-interpolation-path">{paths}</select></label>
     <label>t <input type="range" class="vaelib-interpolation-t" min="0" max="1" step="0.01" value="0.5"
-      style="width:220px;vertical-align:middle"></label>
-    <div class="vaelib-interpolation-readout" style="font-family:monospace;font-size:13px"></div>
-  </div>
-  <canvas class="vaelib-interpolation-image" width="{side}" height="{side}" role="img"
-          aria-label="the decoded image of the code at t along the path"
-          style="width:168px;height:168px;image-rendering:pixelated;border:1px solid #999"></canvas>
-{_page_script(spec, element_id, interpolation_js(), "vaelibInterpolation")}
-</div>
-"""
+      style="width:220px;vertical-align:middle"></label>"""
+    label = "the decoded image of the code at t along the path"
+    html = _slider_explorer_html(element_id, "interpolation", controls, side, label, interpolation_js(), spec)
     return HTML(html)
 
 
@@ -313,21 +323,12 @@ def static_traversal_explorer(
     side = decoder["side"]
     dim_options = "".join(f"<option>{html_escape(label)}</option>" for _, label in dims)
     start_options = "".join(f"<option>{html_escape(label)}</option>" for label in labels)
-    html = f"""
-<div id="{element_id}" class="vaelib-static-traversal" style="display:flex;gap:24px;align-items:center;flex-wrap:wrap">
-  <div style="display:flex;flex-direction:column;gap:8px;font-size:14px">
-    <label>latent dimension <select class="vaelib-traversal-dim">{dim_options}</select></label>
+    controls = f"""    <label>latent dimension <select class="vaelib-traversal-dim">{dim_options}</select></label>
     <label>start from <select class="vaelib-traversal-start">{start_options}</select></label>
     <label>value <input type="range" class="vaelib-traversal-value" min="{-limit}" max="{limit}" step="any"
-      style="width:220px;vertical-align:middle"></label>
-    <div class="vaelib-traversal-readout" style="font-family:monospace;font-size:13px"></div>
-  </div>
-  <canvas class="vaelib-traversal-image" width="{side}" height="{side}" role="img"
-          aria-label="the decoded image of the chosen code"
-          style="width:168px;height:168px;image-rendering:pixelated;border:1px solid #999"></canvas>
-{_page_script(spec, element_id, traversal_js(), "vaelibTraversal")}
-</div>
-"""
+      style="width:220px;vertical-align:middle"></label>"""
+    label = "the decoded image of the chosen code"
+    html = _slider_explorer_html(element_id, "traversal", controls, side, label, traversal_js(), spec)
     return HTML(html)
 
 
