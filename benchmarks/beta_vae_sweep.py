@@ -21,6 +21,7 @@ default settings reproduce (about 2 minutes per run on 2 CPU cores).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import shlex
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             "command": shlex.join(["benchmarks/beta_vae_sweep.py", *(sys.argv[1:] if argv is None else argv)]),
             "machine": f"{cpu_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
             "model": args.model,
-            "recipe": betavae.recipe_as_dict(recipe),
+            "recipe": dataclasses.asdict(recipe),
             "sprites": grid,
             "runs": runs,
         }

@@ -56,15 +56,23 @@ def test_the_book_builds_with_warnings_as_errors(built_book):
         assert entry in pages, f"{entry} was not built"
 
 
+@contextlib.contextmanager
+def serving(folder: Path):
+    """Serve built HTML on localhost, as a reader's browser would get it: yields the URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
 @pytest.fixture(scope="session")
 def server(built_book):
-    """Serve the built HTML on localhost, as a reader's browser would get it."""
-    handler = functools.partial(_QuietHandler, directory=str(built_book))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    """The fast build, served."""
+    with serving(built_book) as url:
+        yield url
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -403,20 +411,15 @@ def test_every_page_stays_light(browser, built_book):
     untrained models draw noisy, poorly compressible figures.  The sizes are written to
     _build/page_sizes.txt."""
     root = FULL_BUILD if (FULL_BUILD / "index.html").exists() else built_book
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     sizes = {}
-    try:
+    with serving(root) as url:
         for entry in PAGES:
-            with opened(browser, f"http://127.0.0.1:{httpd.server_address[1]}/{entry}.html") as (page, _):
+            with opened(browser, f"{url}/{entry}.html") as (page, _):
                 sizes[entry] = page.evaluate(
                     """() => performance.getEntriesByType('navigation')
                             .concat(performance.getEntriesByType('resource'))
                             .reduce((total, e) => total + (e.encodedBodySize || 0), 0)"""
                 )
-    finally:
-        httpd.shutdown()
     lines = [f"page sizes of {root.relative_to(REPO)}"] + [f"{e:<30} {s / 1e6:6.2f} MB" for e, s in sizes.items()]
     (REPO / "_build" / "page_sizes.txt").write_text("\n".join(lines) + "\n")
     heavy = {entry: size for entry, size in sizes.items() if size > PAGE_BUDGET}

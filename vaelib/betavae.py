@@ -11,7 +11,6 @@ seeds each) takes longer than a chapter may, so the benchmark records it in
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import statistics
 import time
@@ -184,8 +183,3 @@ def recorded_sweep() -> dict:
     record = json.loads(text)
     record["recipe"] = Recipe(**{**record["recipe"], "hidden_dims": tuple(record["recipe"]["hidden_dims"])})
     return record
-
-
-def recipe_as_dict(recipe: Recipe) -> dict:
-    """The recipe as JSON can hold it."""
-    return dataclasses.asdict(recipe)

@@ -24,6 +24,7 @@ __all__ = [
     "mig",
     "elbo",
     "factor_entropies",
+    "factor_shares",
     "importance_sampled_log_likelihood",
     "kl_per_dimension",
     "latent_factor_information",
@@ -301,8 +302,8 @@ def mig(codes: Tensor, factors: Tensor, bins: int = 20) -> tuple[float, Tensor]:
     _check_codes_and_factors(codes, factors, bins)
     if codes.shape[1] < 2:
         raise ValueError("MIG needs at least two latent dimensions")
-    share = latent_factor_information(codes, factors, bins) / factor_entropies(factors)  # [d, K]
-    top = share.topk(2, dim=0).values  # [2, K]: the two most informative latents per factor
+    # [2, K]: per factor, the shares of its two most informative latents
+    top = factor_shares(codes, factors, bins).topk(2, dim=0).values
     gaps = (top[0] - top[1]).float()
     return gaps.mean().item(), gaps
 
@@ -314,6 +315,13 @@ def factor_entropies(factors: Tensor) -> Tensor:
         if entropy == 0:
             raise ValueError(f"factor {k} takes a single value: its share of information is undefined")
     return entropies
+
+
+def factor_shares(codes: Tensor, factors: Tensor, bins: int = 20) -> Tensor:
+    """How much of each factor every latent tells: ``I(z_j; v_k) / H(v_k)``, ``[d, K]``
+    (0: nothing; 1: all there is to know about the factor).  MIG and
+    :func:`latent_factors` read this table."""
+    return latent_factor_information(codes, factors, bins) / factor_entropies(factors)
 
 
 def latent_factors(codes: Tensor, factors: Tensor, bins: int = 20) -> tuple[Tensor, Tensor]:
@@ -330,7 +338,7 @@ def latent_factors(codes: Tensor, factors: Tensor, bins: int = 20) -> tuple[Tens
     _check_codes_and_factors(codes, factors, bins)
     if codes.shape[1] < 2:
         raise ValueError("a gap needs at least two latent dimensions")
-    share = latent_factor_information(codes, factors, bins) / factor_entropies(factors)  # [d, K]
+    share = factor_shares(codes, factors, bins)  # [d, K]
     factor = share.argmax(dim=1)  # [d]
     gap = torch.empty(codes.shape[1], dtype=torch.float64)
     for j, k in enumerate(factor.tolist()):

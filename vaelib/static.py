@@ -138,6 +138,14 @@ def traversal_js() -> str:
     return _js("traversal.js")
 
 
+def _labelled_codes(labels: Sequence[str], codes: Tensor) -> list[dict]:
+    """Codes ``[S, d]`` and their names as an explorer's spec holds them (4 decimals)."""
+    return [
+        {"label": label, "code": [round(v, 4) for v in code]}
+        for label, code in zip(labels, codes.tolist(), strict=True)
+    ]
+
+
 def _element_id(spec: str) -> str:
     return "vaelib-explorer-" + hashlib.sha1(spec.encode()).hexdigest()[:10]
 
@@ -255,10 +263,7 @@ def static_interpolation_explorer(
     spec = json.dumps(
         {
             "decoder": decoder,
-            "ends": [
-                {"label": label, "code": [round(v, 4) for v in code]}
-                for label, code in zip(labels, ends.tolist(), strict=True)
-            ],
+            "ends": _labelled_codes(labels, ends),
             "from": int(start[0]),
             "to": int(start[1]),
         },
@@ -311,10 +316,7 @@ def static_traversal_explorer(
         {
             "limit": limit,
             "decoder": decoder,
-            "starts": [
-                {"label": label, "code": [round(v, 4) for v in code]}
-                for label, code in zip(labels, starts.tolist(), strict=True)
-            ],
+            "starts": _labelled_codes(labels, starts),
             "dims": [{"index": int(j), "label": label} for j, label in dims],
         },
         separators=(",", ":"),

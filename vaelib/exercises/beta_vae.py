@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
-from ..metrics import factor_entropies, latent_factor_information, mig
+from ..metrics import factor_shares, mig
 from .core import PASS, CheckResult, Mistake, answer_check, never_raises, read_answer, run_check
 
 __all__ = [
@@ -83,7 +83,7 @@ def check_uncaptured_factor(answer: str | None, codes: Tensor, factors: Tensor, 
     tells the smallest share of it (mutual information of 20-bin discretized
     mean codes, over the factor's entropy).
     """
-    share = latent_factor_information(codes, factors) / factor_entropies(factors)  # [d, K]
+    share = factor_shares(codes, factors)  # [d, K]
     best = share.max(dim=0).values.tolist()  # [K]: the best latent's share of each factor
     correct = names[min(range(len(best)), key=best.__getitem__)]
     answer = read_answer("uncaptured_factor", answer, list(names))
