@@ -407,9 +407,9 @@ def test_every_page_stays_light(browser, built_book):
     """What a reader's browser downloads for each page (the HTML and every file it loads:
     scripts, styles, fonts, images; text compressed, as GitHub Pages serves it), measured
     by the browser: at most 2 MB.  Measured on the published build, `make book`'s
-    _build/html, where there is one (CI builds it first), else on the fast build, whose
-    untrained models draw noisy, poorly compressible figures.  The sizes are written to
-    _build/page_sizes.txt."""
+    _build/html (CI builds it first); without one, the fast build's sizes are written down
+    and the check skips, since its untrained models draw noisy, poorly compressible figures.
+    The sizes are written to _build/page_sizes.txt."""
     root = FULL_BUILD if (FULL_BUILD / "index.html").exists() else built_book
     sizes = {}
     with serving(root) as url:
@@ -422,6 +422,11 @@ def test_every_page_stays_light(browser, built_book):
                 )
     lines = [f"page sizes of {root.relative_to(REPO)}"] + [f"{e:<30} {s / 1e6:6.2f} MB" for e, s in sizes.items()]
     (REPO / "_build" / "page_sizes.txt").write_text("\n".join(lines) + "\n")
+    if root != FULL_BUILD:  # the fast build's noisy figures say nothing of the published weight
+        message = "no published build to weigh (run `make book` first); fast-build sizes in _build/page_sizes.txt"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (under CI, which builds the book first, this is a failure)")
+        pytest.skip(message)
     heavy = {entry: size for entry, size in sizes.items() if size > PAGE_BUDGET}
     assert not heavy, "pages above 2 MB:\n" + "\n".join(lines)
     assert min(sizes.values()) > 10_000, "the sizes look unmeasured:\n" + "\n".join(lines)

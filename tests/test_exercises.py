@@ -585,3 +585,10 @@ def test_prediction_checks_compare_with_the_run():
     assert not ten.passed and "more samples" in ten.message and "Measured" in ten.message
     assert exercises.check_constant_shift_prediction({"score": "up", "reparam": "same"}).passed
     assert not exercises.check_constant_shift_prediction({"score": "same", "reparam": "same"}).passed
+
+
+def test_kind_names_a_value_with_the_right_article():
+    from vaelib.exercises import core
+
+    assert core.kind(3) == "an int" and core.kind("up") == "a str" and core.kind(None) == "None"
+    assert core.kind(torch.zeros(2, 3)) == "a tensor of shape [2, 3]"

@@ -92,9 +92,11 @@ def check_uncaptured_factor(answer: str | None, codes: Tensor, factors: Tensor, 
 
     def hint(answer):
         latent = int(share[:, names.index(answer)].argmax()) + 1
+        told = best[names.index(answer)]
         return (
-            f"Not quite: latent z{latent} tells {best[names.index(answer)]:.0%} of what there is to know "
-            f"about {answer}, so some row changes it. Look for the factor that stays the same in every row."
+            f"Not quite: latent z{latent} tells {told:.0%} of what there is to know about {answer}, and "
+            f"another factor is told less than that by every latent. Look for the factor that stays the "
+            f"same in every row."
         )
 
     return answer_check("uncaptured_factor", answer, correct, hint)

@@ -118,7 +118,8 @@ def kind(value) -> str:
         return "None"
     if isinstance(value, Tensor):
         return f"a tensor of shape {list(value.shape)}"
-    return f"a {type(value).__name__}"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def difference(got, expected, tolerance: float = 1e-4) -> str | None:
