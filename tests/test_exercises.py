@@ -348,6 +348,90 @@ def test_the_slerp_check_accepts_shoemakes_classic_form_and_says_how_it_differs(
     assert torch.allclose(latent_space.shoemake_slerp(z0, z1, 5), latent.slerp(z0, z1, 5), atol=1e-6)
 
 
+# -- chapter 7 ------------------------------------------------------------------------
+
+
+class TinyCVAE(torch.nn.Module):
+    """The solution of chapter 7's first exercise."""
+
+    def __init__(self, latent_dim=4, label_first=False, decoder_sees_label=True):
+        super().__init__()
+        self.label_first = label_first
+        self.decoder_sees_label = decoder_sees_label
+        self.hidden = torch.nn.Linear(794, 400)
+        self.to_mu, self.to_logvar = torch.nn.Linear(400, latent_dim), torch.nn.Linear(400, latent_dim)
+        self.decoder_hidden = torch.nn.Linear(latent_dim + 10 * decoder_sees_label, 400)
+        self.decoder_out = torch.nn.Linear(400, 784)
+
+    def forward(self, x, y, eps):
+        label = torch.nn.functional.one_hot(y, 10).float()
+        inputs = [label, x] if self.label_first else [x, label]
+        h = torch.relu(self.hidden(torch.cat(inputs, 1)))
+        mu, logvar = self.to_mu(h), self.to_logvar(h)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        code = torch.cat([z, label], 1) if self.decoder_sees_label else z
+        return self.decoder_out(torch.relu(self.decoder_hidden(code))), mu, logvar
+
+
+def test_the_cvae_module_check_passes_the_solution_and_points_at_the_half_that_is_wrong():
+    assert exercises.check_cvae_module(TinyCVAE).passed
+
+    class LabelFirst(TinyCVAE):
+        def __init__(self, latent_dim=4):
+            super().__init__(latent_dim, label_first=True)
+
+    class BlindDecoder(TinyCVAE):
+        def __init__(self, latent_dim=4):
+            super().__init__(latent_dim, decoder_sees_label=False)
+
+    wrong = exercises.check_cvae_module(LabelFirst)
+    assert wrong.status == "fail" and wrong.message.startswith("In mu:") and "after the 784 pixels" in wrong.message
+    blind = exercises.check_cvae_module(BlindDecoder)
+    assert (
+        blind.status == "fail"
+        and "decoder_hidden maps 6 inputs to 400 outputs; it should map 16" in blind.message
+        and "10 inputs" in blind.message
+    )
+    assert "Pass your class itself" in exercises.check_cvae_module(TinyCVAE(4)).message
+
+
+def conditional_kl_solution(mu, logvar, prior_means, y):
+    return 0.5 * ((mu - prior_means[y]) ** 2 + logvar.exp() - 1 - logvar).sum(1)
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda mu, lv, m, y: 0.5 * (mu**2 + lv.exp() - 1 - lv).sum(1), "chapter 4's KL"),
+        (lambda mu, lv, m, y: conditional_kl_solution(mu, lv, m, torch.zeros_like(y)), "prior_means[y]"),
+        (lambda mu, lv, m, y: 2 * conditional_kl_solution(mu, lv, m, y), "1/2 in front"),
+        (lambda mu, lv, m, y: conditional_kl_solution(mu, lv, m, y) / mu.shape[1], "Sum over the latent"),
+    ],
+)
+def test_the_conditional_kl_check_passes_the_solution_and_names_known_mistakes(wrong, hint):
+    assert exercises.check_conditional_kl(conditional_kl_solution).passed
+    result = exercises.check_conditional_kl(wrong)
+    assert result.status == "fail" and hint in result.message, result.message
+
+
+def test_the_probe_prediction_is_judged_by_the_run(monkeypatch):
+    from vaelib.exercises import conditional
+
+    runs = {"lower": {"VAE": 0.45, "CVAE": 0.25}, "about the same": {"VAE": 0.45, "CVAE": 0.43}}
+    for truth, measured in runs.items():
+        monkeypatch.setattr(conditional, "probe_experiment", lambda *args, m=measured: m)
+        assert exercises.check_probe_prediction(truth, None, None, None, None).passed
+        wrong = exercises.check_probe_prediction("higher", None, None, None, None)
+        assert wrong.status == "fail" and f"VAE codes {measured['VAE']:.0%}" in wrong.message
+
+
+def test_the_probe_experiment_trains_both_models_on_labelled_images():
+    x = torch.rand(200, 784, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(200) % 10
+    accuracy = exercises.conditional.probe_experiment(x, y, x[:50], y[:50], epochs=1)
+    assert set(accuracy) == {"VAE", "CVAE"} and all(0 <= a <= 1 for a in accuracy.values())
+
+
 def test_feedback_is_wrapped_to_the_books_column():
     from vaelib.exercises import core
 
@@ -371,6 +455,7 @@ def _context(name):
         "check_code_size_prediction": (_images(300, 1), labels, _images(100, 2), labels[:100]),
         "check_mse_sigma_prediction": (_images(300, 1), _images(100, 2)),
         "check_beta_spread_prediction": (_images(300, 1), _images(100, 2)),
+        "check_probe_prediction": (_images(300, 1), labels, _images(100, 2), labels[:100]),
         "check_beta_trend": ([0.5, 1.0, 2.0], [30.0, 35.0, 40.0], [15.0, 11.0, 8.0]),
         "check_uncaptured_factor": (
             torch.randn(60, 3),

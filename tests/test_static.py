@@ -21,7 +21,7 @@ needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
 FAKE_PAGE_JS = r"""
 const vm = require("vm");
 const fs = require("fs");
-const [script, specText, elementId, u, v] = JSON.parse(fs.readFileSync(0, "utf8"));
+const [script, specText, elementId, u, v, label] = JSON.parse(fs.readFileSync(0, "utf8"));
 
 function canvas(width, height) {
   const listeners = {};
@@ -39,6 +39,11 @@ function canvas(width, height) {
 }
 
 const pad = canvas(280, 280), image = canvas(28, 28), readout = {textContent: ""};
+// A conditional VAE's label selector (label is null for an unconditional one's page).
+const labelSelect = label === null ? null : {
+  selectedIndex: JSON.parse(specText).classes - 1, listeners: {},
+  addEventListener(type, listener) { this.listeners[type] = listener; },
+};
 const root = {
   id: elementId, dataset: {},
   querySelector(selector) {
@@ -46,6 +51,7 @@ const root = {
     if (selector === "canvas.vaelib-latent-pad") return pad;
     if (selector === "canvas.vaelib-latent-image") return image;
     if (selector === ".vaelib-latent-readout") return readout;
+    if (selector === "select.vaelib-latent-label") return labelSelect;
     throw new Error("unexpected selector " + selector);
   },
 };
@@ -58,7 +64,12 @@ const first = page.vaelibLatentPad;
 vm.runInContext(script, page);  // a second explorer on the same page
 const initial = JSON.parse(root.dataset.z);
 pad.listeners.pointermove({clientX: 10 + u * 280, clientY: 20 + v * 280});
+if (labelSelect) {
+  labelSelect.selectedIndex = label;
+  labelSelect.listeners.change();
+}
 console.log(JSON.stringify({
+  label: root.dataset.label,
   definedOnce: first === page.vaelibLatentPad,
   initial,
   z: JSON.parse(root.dataset.z),
@@ -157,7 +168,7 @@ def test_static_explorer_opens_on_a_typical_code_not_the_origin():
     assert embedded_spec(html)["start"] == [3.0, -0.5]  # outside the pad: onto its edge
     with pytest.raises(ValueError, match="finite 2-D code"):
         static.static_latent_explorer(small_vae(2), start=(1.0, 2.0, 3.0))
-    assert "show(spec.start || [0, 0]);" in js_file_text()
+    assert "var current = spec.start || [0, 0];" in js_file_text()
 
 
 def test_static_explorer_needs_a_2d_latent_space():
@@ -182,7 +193,7 @@ def test_the_page_script_decodes_like_pytorch(u, v):
     html = explorer_html(model)
     spec_text = re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1)
     element_id = re.search(r'<div id="([^"]+)"', html).group(1)
-    payload = json.dumps([page_script(html), spec_text, element_id, u, v])
+    payload = json.dumps([page_script(html), spec_text, element_id, u, v, None])
     result = subprocess.run([NODE, "-e", FAKE_PAGE_JS], input=payload, capture_output=True, text=True, check=True)
     shown = json.loads(result.stdout)
     assert shown["definedOnce"] and shown["initial"] == embedded_spec(html)["start"]
@@ -195,6 +206,53 @@ def test_the_page_script_decodes_like_pytorch(u, v):
         expected = decoder(torch.tensor([z]))[0]
     drawn = 1 - torch.tensor(shown["red"], dtype=torch.float32) / 255
     assert drawn.shape == (784,) and (drawn - expected).abs().max() < 1 / 255
+
+
+# -- the conditional explorer: a label selector beside the pad -------------------------
+
+
+def small_cvae(latent_dim, seed=0):
+    torch.manual_seed(seed)
+    return models.CVAE(models.CVAEConfig(hidden_dims=(32,), latent_dim=latent_dim))
+
+
+def test_a_conditional_explorer_offers_the_labels_and_opens_on_the_one_asked_for():
+    model = small_cvae(2)
+    names = [f"digit {k}" for k in range(10)]
+    html = static.static_latent_explorer(model, torch.randn(20, 2), torch.arange(20) % 10, label=7, label_names=names)
+    spec = embedded_spec(html.data)
+    assert spec["classes"] == 10 and spec["decoder"]["layers"][0]["in"] == 2 + 10  # the code, then the one-hot
+    options = re.findall(r"<option( selected)?>([^<]*)</option>", html.data)
+    assert [name for _, name in options] == names and [name for sel, name in options if sel] == ["digit 7"]
+    assert "spec.classes" in explorer_html(small_vae(2))  # the same script ...
+    assert "<select" not in explorer_html(small_vae(2)).split("<script")[0]  # ... but no selector
+    with pytest.raises(ValueError, match="label in 0..9"):
+        static.static_latent_explorer(model, label=10)
+    with pytest.raises(ValueError, match="10 label names"):
+        static.static_latent_explorer(model, label_names=["a", "b"])
+
+
+@needs_node
+@pytest.mark.parametrize("label", [0, 3])
+def test_the_conditional_page_decodes_the_chosen_label_like_pytorch(label):
+    """Pick a point and a label in node's stand-in DOM: the drawn image is the model's
+    decoder, read back from the export, run on the code with that label's one-hot vector."""
+    model = small_cvae(2, seed=2)
+    html = static.static_latent_explorer(model, torch.randn(30, 2), torch.arange(30) % 10, label=9).data
+    spec_text = re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1)
+    element_id = re.search(r'<div id="([^"]+)"', html).group(1)
+    payload = json.dumps([page_script(html), spec_text, element_id, 0.3, 0.6, label])
+    result = subprocess.run([NODE, "-e", FAKE_PAGE_JS], input=payload, capture_output=True, text=True, check=True)
+    shown = json.loads(result.stdout)
+    assert shown["label"] == str(label)
+    z = torch.tensor([shown["z"]])
+    decoder = static.decoder_from_export(embedded_spec(html)["decoder"])
+    with torch.no_grad():
+        expected = decoder(torch.cat([z, torch.nn.functional.one_hot(torch.tensor([label]), 10).float()], 1))[0]
+    drawn = 1 - torch.tensor(shown["red"], dtype=torch.float32) / 255
+    assert (drawn - expected).abs().max() < 1 / 255
+    # ... and the export is the model: the same image as model.decode_probs(z, label), up to the int8 weights.
+    assert (drawn - model.decode_probs(z, label)[0]).abs().max() < 0.02
 
 
 # -- the traversal explorer ------------------------------------------------------

@@ -37,6 +37,7 @@ __all__ = [
     "DataNotFoundError",
     "ImageSet",
     "batches",
+    "check_labels",
     "data_root",
     "flatten_images",
     "load",
@@ -391,15 +392,19 @@ def batches(
     x: Tensor,
     batch_size: int = 128,
     *,
+    labels: Tensor | None = None,
     shuffle: bool = True,
     generator: torch.Generator | None = None,
-) -> Iterator[Tensor]:
+) -> Iterator[Tensor] | Iterator[tuple[Tensor, Tensor]]:
     """Yield batches of ``x`` (``[N, ...]``) as index slices, ``[batch_size, ...]``.
 
-    With ``shuffle`` the order is a fresh permutation (from ``generator``) on
-    every pass; the last batch may be smaller.  The arguments are checked at
-    the call, before the first batch: ``x`` must be a tensor holding at least
-    one image and ``batch_size`` a positive int.
+    With ``labels`` (``[N]``, one per image) each batch is a pair ``(x_batch,
+    y_batch)``, the labels sliced with the same indices; without, the images
+    alone, as the unconditional chapters use it.  With ``shuffle`` the order
+    is a fresh permutation (from ``generator``) on every pass; the last batch
+    may be smaller.  The arguments are checked at the call, before the first
+    batch: ``x`` must be a tensor holding at least one image, ``labels`` a
+    tensor of the same length, and ``batch_size`` a positive int.
     """
     if not isinstance(x, Tensor):
         raise TypeError(f"x must be a torch.Tensor of images [N, ...], got {type(x).__name__}")
@@ -407,18 +412,35 @@ def batches(
         raise ValueError("x must be a batch of images [N, ...], got a 0-dimensional tensor")
     if len(x) == 0:
         raise ValueError(f"x holds no images (shape {tuple(x.shape)}); there is nothing to batch")
+    if labels is not None:
+        check_labels("labels", labels, len(x))
+        if labels.device != x.device:
+            raise ValueError(f"labels and x must be on one device, got {labels.device} and {x.device}")
     if not is_int(batch_size):
         raise TypeError(f"batch_size must be an int, got {type(batch_size).__name__} {batch_size!r}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-    return _batches(x, int(batch_size), bool(shuffle), generator)
+    return _batches(x, labels, int(batch_size), bool(shuffle), generator)
 
 
-def _batches(x: Tensor, batch_size: int, shuffle: bool, generator: torch.Generator | None) -> Iterator[Tensor]:
+def check_labels(name: str, labels: object, n: int) -> None:
+    """Refuse labels that are not one int per image of ``n``, naming ``name`` (e.g. ``train_y``)."""
+    if not isinstance(labels, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of int labels [N], got {type(labels).__name__}")
+    if labels.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8, torch.int8):
+        raise TypeError(f"{name} must hold integer labels, got dtype {labels.dtype}; convert with .long()")
+    if labels.dim() != 1 or len(labels) != n:
+        raise ValueError(f"{name} must hold one label per image, shape [{n}], got {tuple(labels.shape)}")
+
+
+def _batches(
+    x: Tensor, labels: Tensor | None, batch_size: int, shuffle: bool, generator: torch.Generator | None
+) -> Iterator[Tensor] | Iterator[tuple[Tensor, Tensor]]:
     n = len(x)
     if shuffle:
         order = torch.randperm(n, generator=generator).to(x.device)
     for start in range(0, n, batch_size):
-        yield x[order[start : start + batch_size]] if shuffle else x[start : start + batch_size]
+        rows = order[start : start + batch_size] if shuffle else slice(start, start + batch_size)
+        yield x[rows] if labels is None else (x[rows], labels[rows])

@@ -14,16 +14,20 @@ __all__ = ["encode_dataset", "lerp", "prior_quantile_grid", "slerp", "traversal"
 
 
 @torch.no_grad()
-def encode_dataset(model: nn.Module, x: Tensor, batch_size: int = 1_000) -> Tensor:
+def encode_dataset(model: nn.Module, x: Tensor, batch_size: int = 1_000, *, labels: Tensor | None = None) -> Tensor:
     """The codes ``model.encode_mean(x)`` of all images ``x`` ``[N, 784]``, as a CPU tensor ``[N, latent_dim]``.
 
-    An autoencoder's code, or the mean ``mu`` of a VAE's q(z|x).  Runs in
-    batches on the model's device, in eval mode (then back to the model's
-    mode), without gradients.
+    An autoencoder's code, or the mean ``mu`` of a VAE's q(z|x); for a
+    conditional VAE, pass the labels ``[N]``: the means of q(z|x, y).
+    Runs in batches on the model's device, in eval mode (then back to the
+    model's mode), without gradients.
     """
     device = model_device(model)
+    codes = []
     with evaluating(model):
-        codes = [model.encode_mean(batch.to(device)).cpu() for batch in batches(x, batch_size, shuffle=False)]
+        for batch in batches(x, batch_size, labels=labels, shuffle=False):
+            tensors = batch if isinstance(batch, tuple) else (batch,)  # (x,) or (x, y)
+            codes.append(model.encode_mean(*(t.to(device) for t in tensors)).cpu())
     return torch.cat(codes)
 
 

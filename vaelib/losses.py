@@ -181,7 +181,8 @@ class VAEObjective:
 
     ``objective(model, x)`` runs the model (``-> logits, mu, logvar``) and
     returns :func:`vae_loss`'s parts, ``{"loss", "recon", "kl"}``, in nats
-    per image.  With ``warmup_steps > 0``, the KL weight rises linearly from
+    per image; ``objective(model, x, y)`` runs a conditional VAE on images
+    and their labels, ``model(x, y)``, the same way.  With ``warmup_steps > 0``, the KL weight rises linearly from
     0 to ``beta`` over that many training steps (KL warm-up, against
     posterior collapse).  The weight of each training step is recorded in
     ``betas``; ``train.fit`` calls :meth:`reset` when it starts, so every run
@@ -208,11 +209,11 @@ class VAEObjective:
             return self.beta
         return self.beta * min(1.0, step / self.warmup_steps)
 
-    def __call__(self, model: nn.Module, x: Tensor) -> dict[str, Tensor]:
+    def __call__(self, model: nn.Module, x: Tensor, y: Tensor | None = None) -> dict[str, Tensor]:
         if model.training:
             beta = self.weight(len(self.betas))
             self.betas.append(beta)
         else:
             beta = self.beta
-        logits, mu, logvar = model(x)
+        logits, mu, logvar = model(x) if y is None else model(x, y)  # y: a conditional VAE's labels
         return vae_loss(x, logits, mu, logvar, beta=beta, **self.loss_options)

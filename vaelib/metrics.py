@@ -33,7 +33,32 @@ __all__ = [
     "reconstruction_errors",
     "roc_auc",
     "standardize",
+    "stroke_style",
 ]
+
+
+def stroke_style(images: Tensor) -> Tensor:
+    """Two numbers of handwriting style per square image: ``[N, 2]``, ink and slant.
+
+    ``ink``: the sum of the pixel values (how much ink: thick or bold strokes
+    have more).  ``slant``: how far the ink leans, the slope of its columns
+    against its rows through the ink's centre, weighted by the pixels;
+    positive when the top leans right, as in italics (0 for an upright stroke;
+    1 for a lean of 45 degrees).  Images ``[N, side * side]`` with pixel
+    values (or probabilities) in [0, 1].
+    """
+    images = torch.as_tensor(images).detach().float()
+    side = math.isqrt(images[0].numel()) if len(images) else 0
+    images = images.reshape(len(images), side, side)
+    rows = torch.arange(side, dtype=torch.float32)[:, None]  # [side, 1], growing downwards
+    cols = torch.arange(side, dtype=torch.float32)[None, :]  # [1, side]
+    ink = images.sum(dim=(1, 2))  # [N]
+    total = ink.clamp_min(1e-6)[:, None, None]
+    row_centre = (images * rows).sum(dim=(1, 2), keepdim=True) / total
+    col_centre = (images * cols).sum(dim=(1, 2), keepdim=True) / total
+    dr, dc = rows - row_centre, cols - col_centre  # [N, side, side] each, by broadcasting
+    slant = -(images * dr * dc).sum(dim=(1, 2)) / (images * dr * dr).sum(dim=(1, 2)).clamp_min(1e-6)
+    return torch.stack([ink, slant], dim=1)
 
 
 @torch.no_grad()

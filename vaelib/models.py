@@ -1,4 +1,4 @@
-"""The book's models: an autoencoder and a VAE, both MLPs with one config class.
+"""The book's models: an autoencoder, a VAE and a conditional VAE, MLPs with one config class.
 
 Every model has the same small interface, so that every figure, metric and
 explorer of the book works with any of them:
@@ -14,7 +14,9 @@ explorer of the book works with any of them:
 ==========================  ================================================
 
 A VAE adds ``encode(x) -> (mu, logvar)`` and ``sample(n)``; an autoencoder's
-``encode(x)`` returns its code.  The decoders return logits: the
+``encode(x)`` returns its code.  A conditional VAE (:class:`CVAE`) has the
+same methods with the label beside the image or the code: ``encode(x, y)``,
+``decode(z, y)``, ``decode_probs(z, y)``, ``reconstruct(x, y)``, ``sample(y)``.  The decoders return logits: the
 reconstruction loss is computed from them with
 ``binary_cross_entropy_with_logits`` (stable, never ``log(0)``).
 """
@@ -27,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ._validate import check_int, is_int
@@ -36,6 +39,8 @@ from .gaussian import reparameterize
 __all__ = [
     "MODELS",
     "Autoencoder",
+    "CVAE",
+    "CVAEConfig",
     "ConvVAE",
     "MLPConfig",
     "VAE",
@@ -90,6 +95,16 @@ class MLPConfig:
                 raise ValueError(f"MLPConfig.{f.name} must be positive integers, got {value!r}")
 
 
+@dataclass(frozen=True)
+class CVAEConfig(MLPConfig):
+    """An :class:`MLPConfig` plus the number of labels a conditional VAE is given.
+
+    The defaults are chapter 4's VAE, 784-400-20, conditioned on MNIST's ten digits.
+    """
+
+    num_classes: int = 10
+
+
 def mlp(sizes: list[int] | tuple[int, ...]) -> nn.Sequential:
     """Linear layers of the given sizes with ReLU between them (none at the end)."""
     layers: list[nn.Module] = []
@@ -104,39 +119,47 @@ class _LatentModel(nn.Module):
     """The interface every model of the book shares (see the module docstring)."""
 
     config: MLPConfig
+    config_class: type[MLPConfig] = MLPConfig  # what a checkpoint's config is read back as
     decoder: nn.Module
 
     @property
     def latent_dim(self) -> int:
         return self.config.latent_dim
 
-    def encode_mean(self, x: Tensor) -> Tensor:  # pragma: no cover - each model defines it
+    def encode_mean(self, x: Tensor, *label: Tensor | int) -> Tensor:  # pragma: no cover - each model defines it
         raise NotImplementedError
 
-    def decode(self, z: Tensor) -> Tensor:
-        """Codes ``[B, d]`` -> pixel logits ``[B, 784]``."""
+    def _check_codes(self, z: object) -> Tensor:
         if not isinstance(z, Tensor) or not z.is_floating_point():
             raise TypeError(f"expected a floating-point tensor of codes, got {_describe(z)}")
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"expected codes of shape [B, {self.latent_dim}], got {tuple(z.shape)}")
-        return self.decoder(z)
+        return z
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Codes ``[B, d]`` -> pixel logits ``[B, 784]``."""
+        return self.decoder(self._check_codes(z))
 
     @torch.no_grad()
-    def decode_probs(self, z: Tensor) -> Tensor:
+    def decode_probs(self, z: Tensor, *label: Tensor | int) -> Tensor:
         """Codes ``[B, d]`` (on any device) -> pixel probabilities ``[B, 784]`` on the model's device.
 
-        The mean E[x | z] of the Bernoulli pixels: what the book's image grids show.
+        The mean E[x | z] of the Bernoulli pixels: what the book's image grids
+        show.  A conditional model takes the label too: ``decode_probs(z, y)``.
         """
         if isinstance(z, Tensor):
             z = z.to(model_device(self))
         with evaluating(self):
-            return torch.sigmoid(self.decode(z))
+            return torch.sigmoid(self.decode(z, *label))
 
     @torch.no_grad()
-    def reconstruct(self, x: Tensor) -> Tensor:
-        """Images ``[B, 784]`` -> pixel probabilities decoded from ``encode_mean(x)``, ``[B, 784]``."""
+    def reconstruct(self, x: Tensor, *label: Tensor | int) -> Tensor:
+        """Images ``[B, 784]`` -> pixel probabilities decoded from ``encode_mean(x)``, ``[B, 784]``.
+
+        A conditional model takes the label too, and uses it on both sides: ``reconstruct(x, y)``.
+        """
         with evaluating(self):
-            return self.decode_probs(self.encode_mean(x.to(model_device(self))))
+            return self.decode_probs(self.encode_mean(x.to(model_device(self)), *label), *label)
 
 
 def _describe(value: object) -> str:
@@ -261,5 +284,85 @@ class ConvVAE(VAE):
         )
 
 
+class CVAE(_LatentModel):
+    """A conditional VAE: q(z | x, y) and p(x | z, y), the label ``y`` given to both halves.
+
+    Chapter 4's VAE with the label's one-hot vector ``[B, K]`` appended to
+    the encoder's input (the image, ``[B, 784 + K]``) and to the decoder's
+    (the code, ``[B, d + K]``).  Since the decoder is told the label, the code
+    need not carry it, and keeps what else varies: the style.  Every method
+    of the book's interface takes the labels ``y`` beside the images or codes:
+    int labels ``[B]``, or one int for the whole batch (``decode_probs(z, 7)``
+    draws sevens).  Default shape: (784 + 10)-400-20 and (20 + 10)-400-784.
+    """
+
+    default_config = CVAEConfig()
+    config_class = CVAEConfig
+
+    def __init__(self, config: CVAEConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or self.default_config
+        if not isinstance(self.config, CVAEConfig):
+            raise TypeError(f"CVAE needs a CVAEConfig (it says how many labels), got {type(self.config).__name__}")
+        c = self.config
+        self.encoder = mlp([c.input_dim + c.num_classes, *c.hidden_dims])
+        self.encoder.append(nn.ReLU())
+        self.to_mu = nn.Linear(c.hidden_dims[-1], c.latent_dim)
+        self.to_logvar = nn.Linear(c.hidden_dims[-1], c.latent_dim)
+        self.decoder = mlp([c.latent_dim + c.num_classes, *reversed(c.hidden_dims), c.input_dim])
+
+    @property
+    def num_classes(self) -> int:
+        return self.config.num_classes
+
+    def one_hot(self, y: Tensor | int, n: int) -> Tensor:
+        """Labels for a batch of ``n`` (int ``[n]``, or one int for all) -> one-hot rows ``[n, K]``."""
+        if is_int(y) and not isinstance(y, Tensor):
+            y = torch.full((n,), int(y), dtype=torch.long)
+        if not isinstance(y, Tensor) or y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+            raise TypeError(f"expected int labels, a tensor [B] or one int, got {_describe(y)}")
+        if y.dim() != 1 or len(y) != n:
+            raise ValueError(f"expected one label per image or code, shape [{n}], got {tuple(y.shape)}")
+        if n and (y.min() < 0 or y.max() >= self.num_classes):
+            raise ValueError(f"labels must lie in 0..{self.num_classes - 1}, got {y.min().item()} to {y.max().item()}")
+        return F.one_hot(y.to(model_device(self), torch.long), self.num_classes).float()
+
+    def encode(self, x: Tensor, y: Tensor | int) -> tuple[Tensor, Tensor]:
+        """Images ``[B, 784]`` and their labels -> ``(mu, logvar)`` of q(z | x, y), each ``[B, d]``."""
+        x = flatten_images(x, self.config.input_dim)
+        h = self.encoder(torch.cat([x, self.one_hot(y, len(x))], dim=1))  # [B, hidden]
+        return self.to_mu(h), self.to_logvar(h)
+
+    def encode_mean(self, x: Tensor, y: Tensor | int) -> Tensor:
+        """The mean ``mu`` of q(z | x, y), ``[B, d]``: the code of an image, given its label."""
+        return self.encode(x, y)[0]
+
+    def decode(self, z: Tensor, y: Tensor | int) -> Tensor:
+        """Codes ``[B, d]`` and labels -> pixel logits ``[B, 784]``."""
+        z = self._check_codes(z)
+        return self.decoder(torch.cat([z, self.one_hot(y, len(z))], dim=1))
+
+    def forward(self, x: Tensor, y: Tensor | int) -> tuple[Tensor, Tensor, Tensor]:
+        """Images and labels -> ``(logits [B, 784], mu [B, d], logvar [B, d])``, as :meth:`VAE.forward`."""
+        mu, logvar = self.encode(x, y)
+        z = reparameterize(mu, logvar)  # [B, d]
+        return self.decode(z, y), mu, logvar
+
+    @torch.no_grad()
+    def sample(self, y: Tensor | int, n: int | None = None, generator: torch.Generator | None = None) -> Tensor:
+        """New images of the labels ``y``: one per label (``y`` int ``[n]``), or ``n`` of one label ``y``.
+
+        Codes ``z ~ N(0, I)`` (from ``generator``, a CPU ``torch.Generator``),
+        decoded with the labels: ``[n, 784]`` probabilities.
+        """
+        if isinstance(y, Tensor):
+            n = len(y) if n is None else n
+        elif n is None:
+            raise ValueError("sample(y, n): give n, how many images of the label y to draw")
+        check_int("n", n)
+        z = torch.randn(n, self.latent_dim, generator=generator)  # [n, d]
+        return self.decode_probs(z, y)
+
+
 # Every model a checkpoint can hold, by class name.
-MODELS: dict[str, type[_LatentModel]] = {"Autoencoder": Autoencoder, "VAE": VAE, "ConvVAE": ConvVAE}
+MODELS: dict[str, type[_LatentModel]] = {"Autoencoder": Autoencoder, "VAE": VAE, "ConvVAE": ConvVAE, "CVAE": CVAE}

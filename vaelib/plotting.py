@@ -16,6 +16,7 @@ from .data import IMAGE_SHAPE
 from .gaussian import normal_pdf
 
 __all__ = [
+    "accuracy_by_class",
     "autoencoder_diagram",
     "beta_sweep",
     "diagonal_gaussian",
@@ -469,6 +470,30 @@ def traversals(
             for ax, label in zip(axes[0], col_labels, strict=True):
                 ax.set_title(label, fontsize=8)
         subfigure.suptitle(title, fontsize=12)
+    return fig
+
+
+def accuracy_by_class(
+    accuracies: Mapping[str, Tensor | Sequence[float]], class_names: Sequence[str] | None = None
+) -> Figure:
+    """Accuracy per class as grouped bars, one colour per entry of ``accuracies``
+    (e.g. real test digits beside generated ones), each entry's overall mean in its legend label."""
+    series = {name: np.asarray(torch.as_tensor(values, dtype=torch.float64)) for name, values in accuracies.items()}
+    n = max(len(values) for values in series.values())
+    names = list(class_names) if class_names is not None else [str(k) for k in range(n)]
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    width = 0.8 / len(series)
+    for i, (name, values) in enumerate(series.items()):
+        offset = (i - (len(series) - 1) / 2) * width
+        ax.bar(np.arange(len(values)) + offset, values, width, label=f"{name} (mean {np.nanmean(values):.1%})")
+    ax.set_xticks(np.arange(n), names)
+    ax.set_xlabel("class")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("classified correctly")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(series), fontsize=9, frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
     return fig
 
 

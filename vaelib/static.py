@@ -341,6 +341,8 @@ def static_latent_explorer(
     limit: float = 3.0,
     max_points: int = 1_500,
     start: Sequence[float] | Tensor | None = None,
+    label: int = 0,
+    label_names: Sequence[str] | None = None,
 ):
     """A latent explorer for a 2-D VAE that runs in any browser, without a kernel.
 
@@ -351,11 +353,22 @@ def static_latent_explorer(
     The pad opens on the code ``start`` (default: the first of ``codes``, a
     typical code, else the origin), moved onto the pad's edge if it lies
     outside.
+
+    For a conditional VAE (:class:`vaelib.models.CVAE`) the page also offers
+    a selector of the label the decoder is given, opening on ``label``, named
+    by ``label_names`` (default ``"0"``, ``"1"``, ...): the page decodes the
+    code under the pointer with that label's one-hot vector appended, as
+    ``model.decode(z, label)`` does.
     """
     from IPython.display import HTML
 
     if model.latent_dim != 2:
         raise ValueError(f"the static explorer needs a 2-D latent space, got latent_dim={model.latent_dim}")
+    num_classes = getattr(model, "num_classes", None)  # a conditional model's decoder takes a label
+    if num_classes is not None:
+        names = list(label_names) if label_names is not None else [str(k) for k in range(num_classes)]
+        if len(names) != num_classes or not 0 <= label < num_classes:
+            raise ValueError(f"need {num_classes} label names and a label in 0..{num_classes - 1}, got {label}")
     decoder = export_decoder(model)
     points = []
     if codes is not None:
@@ -363,16 +376,25 @@ def static_latent_explorer(
         inside = codes[keep].abs().amax(dim=1) < limit
         shown = codes[keep][inside].tolist()
         shown_labels = [0] * len(shown) if labels is None else labels[keep][inside].tolist()
-        for (z1, z2), label in zip(shown, shown_labels, strict=True):
-            points.append([round(z1, 2), round(z2, 2), int(label)])
+        for (z1, z2), point_label in zip(shown, shown_labels, strict=True):
+            points.append([round(z1, 2), round(z2, 2), int(point_label)])
     if start is None:
         start = codes[0] if codes is not None and len(codes) else (0.0, 0.0)
     start = torch.as_tensor(start, dtype=torch.float32).flatten()
     if start.numel() != 2 or not torch.isfinite(start).all():
         raise ValueError(f"start must be a finite 2-D code, got {start.tolist()}")
     start = [round(v, 3) for v in start.clamp(-limit, limit).tolist()]  # on the pad, at its edge if need be
-    spec = json.dumps({"limit": limit, "decoder": decoder, "points": points, "start": start}, separators=(",", ":"))
-    element_id = _element_id(spec)
+    spec = {"limit": limit, "decoder": decoder, "points": points, "start": start}
+    selector = ""
+    if num_classes is not None:
+        spec["classes"] = num_classes
+        options = "".join(
+            f"<option{' selected' if k == label else ''}>{html_escape(name)}</option>" for k, name in enumerate(names)
+        )
+        selector = f"""
+    <label style="font-size:14px">draw the label <select class="vaelib-latent-label">{options}</select></label>"""
+    spec = json.dumps(spec, separators=(",", ":"))
+    element_id = _element_id(spec + str(label))
     side = decoder["side"]
     html = f"""
 <div id="{element_id}" class="vaelib-static-explorer" style="display:flex;gap:24px;align-items:center;flex-wrap:wrap">
@@ -381,8 +403,10 @@ def static_latent_explorer(
             style="border:1px solid #999;cursor:crosshair;touch-action:none;width:280px;height:280px"></canvas>
     <div class="vaelib-latent-readout" style="font-family:monospace;font-size:13px"></div>
   </div>
-  <canvas class="vaelib-latent-image" width="{side}" height="{side}"
-          style="width:168px;height:168px;image-rendering:pixelated;border:1px solid #999"></canvas>
+  <div style="display:flex;flex-direction:column;gap:8px">{selector}
+    <canvas class="vaelib-latent-image" width="{side}" height="{side}"
+            style="width:168px;height:168px;image-rendering:pixelated;border:1px solid #999"></canvas>
+  </div>
 {_page_script(spec, element_id, latent_pad_js(), "vaelibLatentPad")}
 </div>
 """

@@ -4,7 +4,10 @@
 function ``loss_fn(model, x)`` that returns either a scalar loss or a dict of
 named scalars with the total under ``"loss"`` (a VAE's loss returns its
 reconstruction and KL parts beside it).  Every part is averaged per epoch into
-the history.
+the history.  Given labels (``train_y``, one per image), ``fit`` batches them
+beside the images and calls ``loss_fn(model, x, y)`` instead: that is how a
+conditional VAE and a classifier train, while the unlabelled calls of the
+other chapters stay as they are.
 """
 
 from __future__ import annotations
@@ -27,9 +30,9 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from ._validate import check_int, check_number, is_int
-from .data import batches
+from .data import batches, check_labels
 from .losses import NonFiniteLossError
-from .models import MODELS, MLPConfig, evaluating, model_device
+from .models import MODELS, evaluating, model_device
 from .settings import device as default_device
 
 __all__ = [
@@ -43,7 +46,8 @@ __all__ = [
     "save_checkpoint",
 ]
 
-LossFn = Callable[[nn.Module, Tensor], "Tensor | Mapping[str, Tensor]"]
+# loss_fn(model, x), or loss_fn(model, x, y) when labels are given
+LossFn = Callable[..., "Tensor | Mapping[str, Tensor]"]
 
 
 class CheckpointError(ValueError):
@@ -176,28 +180,37 @@ def _check_images(name: str, x: object) -> None:
         raise ValueError(f"{name} must hold at least one image ([N, ...] with N >= 1), got shape {tuple(x.shape)}")
 
 
+def _loss_args(batch: Tensor | tuple[Tensor, Tensor], device: torch.device) -> tuple[Tensor, ...]:
+    """A batch of :func:`~vaelib.data.batches` as the loss function's data arguments: ``(x,)`` or ``(x, y)``."""
+    return tuple(t.to(device) for t in batch) if isinstance(batch, tuple) else (batch.to(device),)
+
+
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
     loss_fn: LossFn,
     x: Tensor,
+    y: Tensor | None = None,
     *,
     batch_size: int = 1_000,
     device: torch.device | str | None = None,
 ) -> dict[str, float]:
     """Each loss part averaged over the images ``x`` ``[N, ...]`` (nats per image).
 
-    Runs in eval mode and leaves the model in the mode it found it in.
+    With labels ``y`` (``[N]``) the loss is ``loss_fn(model, x, y)``.  Runs in
+    eval mode and leaves the model in the mode it found it in.
     """
     _check_images("x", x)
+    if y is not None:
+        check_labels("y", y, len(x))
     check_int("batch_size", batch_size)
     device = torch.device(device) if device is not None else model_device(model)
     mean = _Mean()
     with evaluating(model):
-        for batch in batches(x, batch_size, shuffle=False):
-            batch = batch.to(device)
-            parts = _as_parts(loss_fn(model, batch))
-            mean.add({k: v.item() for k, v in parts.items()}, len(batch))
+        for batch in batches(x, batch_size, labels=y, shuffle=False):
+            args = _loss_args(batch, device)
+            parts = _as_parts(loss_fn(model, *args))
+            mean.add({k: v.item() for k, v in parts.items()}, len(args[0]))
     return mean.result()
 
 
@@ -224,12 +237,14 @@ class _Snapshots:
         if step % self.every == 0 and step > 0:
             self.recent, self.recent_step = self._copy(), step
 
-    def restore_finite(self, loss_fn: LossFn, train_x: Tensor, device: torch.device) -> tuple[int, float] | None:
+    def restore_finite(
+        self, loss_fn: LossFn, train_x: Tensor, train_y: Tensor | None, device: torch.device
+    ) -> tuple[int, float] | None:
         """Load the latest copy with a finite training loss: ``(its step, that loss)``, or None if none has."""
         for step, weights in [(self.recent_step, self.recent), (0, self.first)]:
             self.model.load_state_dict(weights)
             try:
-                loss = evaluate(self.model, loss_fn, train_x, device=device)["loss"]
+                loss = evaluate(self.model, loss_fn, train_x, train_y, device=device)["loss"]
             except NonFiniteLossError:
                 continue
             if math.isfinite(loss):
@@ -238,10 +253,16 @@ class _Snapshots:
 
 
 def _diverged(
-    reason: str, epoch: int, batch: int, snapshots: _Snapshots, loss_fn: LossFn, train_x: Tensor, device: torch.device
+    reason: str,
+    epoch: int,
+    batch: int,
+    snapshots: _Snapshots,
+    loss_fn: LossFn,
+    train: tuple[Tensor, Tensor | None],
+    device: torch.device,
 ) -> NonFiniteLossError:
     """Roll the model back to finite weights; the error to raise, saying what happened and what the model holds."""
-    restored = snapshots.restore_finite(loss_fn, train_x, device)
+    restored = snapshots.restore_finite(loss_fn, *train, device)
     if restored is None:
         kept = (
             "Even the starting weights give a NaN or infinite loss on the training data: "
@@ -269,6 +290,8 @@ def fit(
     train_x: Tensor,
     test_x: Tensor | None = None,
     *,
+    train_y: Tensor | None = None,
+    test_y: Tensor | None = None,
     epochs: int = 10,
     batch_size: int = 128,
     lr: float = 1e-3,
@@ -279,6 +302,11 @@ def fit(
     progress: bool = True,
 ) -> History:
     """Train ``model`` on ``train_x`` (``[N, ...]``) by minimizing ``loss_fn``.
+
+    Without labels the loss is ``loss_fn(model, x)`` on each batch of images.
+    With ``train_y`` (``[N]``, one label per image; and ``test_y`` for
+    ``test_x``) the labels are batched beside the images and the loss is
+    ``loss_fn(model, x, y)``.
 
     Adam (:func:`adam`) with learning rate ``lr`` unless an ``optimizer`` is given.  After
     each epoch the test set (if any) is evaluated, the history updated, and
@@ -308,6 +336,14 @@ def fit(
     _check_images("train_x", train_x)
     if test_x is not None:
         _check_images("test_x", test_x)
+    if train_y is not None:
+        check_labels("train_y", train_y, len(train_x))
+    if test_y is not None:
+        if test_x is None or train_y is None:
+            raise ValueError("test_y labels test_x: give it with test_x, and with train_y for the training images")
+        check_labels("test_y", test_y, len(test_x))
+    elif train_y is not None and test_x is not None:
+        raise ValueError("the training images are labelled (train_y), so the test images need labels too: pass test_y")
     check_int("epochs", epochs)
     check_int("batch_size", batch_size)
     if optimizer is None:
@@ -318,8 +354,10 @@ def fit(
     device = torch.device(device) if device is not None else default_device()
     model.to(device)
     train_x = train_x.to(device)  # moved once; batches are slices on the device
+    train_y = train_y.to(device) if train_y is not None else None
     if test_x is not None:
         test_x = test_x.to(device)
+        test_y = test_y.to(device) if test_y is not None else None
     optimizer = optimizer or adam(model.parameters(), lr=lr)
     params = [p for p in model.parameters() if p.requires_grad]
     if hasattr(loss_fn, "reset"):
@@ -338,27 +376,28 @@ def fit(
                 model.train()
                 mean = _Mean()
                 start = time.perf_counter()
-                for step, batch in enumerate(batches(train_x, batch_size, generator=generator)):
+                for step, batch in enumerate(batches(train_x, batch_size, labels=train_y, generator=generator)):
+                    args = _loss_args(batch, device)
                     try:
-                        parts = _as_parts(loss_fn(model, batch))
+                        parts = _as_parts(loss_fn(model, *args))
                     except NonFiniteLossError as err:
-                        raise _diverged(str(err), epoch, step, snapshots, loss_fn, train_x, device) from err
+                        raise _diverged(str(err), epoch, step, snapshots, loss_fn, (train_x, train_y), device) from err
                     optimizer.zero_grad(set_to_none=True)
                     parts["loss"].backward()
                     grad_norm = _gradient_norm(params)
                     values = {k: v.item() for k, v in parts.items()}
                     if not (math.isfinite(values["loss"]) and math.isfinite(grad_norm)):
                         reason = f"the loss became {values['loss']} (gradient norm {grad_norm})"
-                        raise _diverged(reason, epoch, step, snapshots, loss_fn, train_x, device)
+                        raise _diverged(reason, epoch, step, snapshots, loss_fn, (train_x, train_y), device)
                     snapshots.keep(epoch * steps_per_epoch + step)  # these weights gave a finite loss
                     optimizer.step()
-                    mean.add(values, len(batch))
+                    mean.add(values, len(args[0]))
                     bar.update(1)
                     bar.set_postfix(loss=f"{values['loss']:.2f}", refresh=False)
                 history.seconds.append(time.perf_counter() - start)
                 history.train.append(mean.result())
                 if test_x is not None:
-                    history.test.append(evaluate(model, loss_fn, test_x, device=device))
+                    history.test.append(evaluate(model, loss_fn, test_x, test_y, device=device))
                     bar.set_postfix(loss=f"{history.train[-1]['loss']:.2f}", test=f"{history.test[-1]['loss']:.2f}")
                 if callback is not None and callback(epoch, history, model):
                     break
@@ -459,7 +498,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             "the file was changed or corrupted after it was saved"
         )
     try:
-        model = model_class(MLPConfig(**config))
+        model = model_class(model_class.config_class(**config))
         model.load_state_dict(state_dict)
     except (TypeError, ValueError, RuntimeError, KeyError) as err:
         raise CheckpointError(f"{path}: the weights do not match the config ({err})") from err

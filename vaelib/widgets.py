@@ -1,7 +1,9 @@
 """Interactive explorers: sliders that redraw a figure.
 
 Only the ipywidgets API common to 7.7 (what Google Colab ships) and 8.x is
-used: ``FloatSlider``, ``Output``, ``HBox``/``VBox``, ``observe``.
+used: ``FloatSlider``, ``IntSlider``, ``Dropdown``, ``Output``,
+``HBox``/``VBox``, ``observe``.  A dropdown is watched through its ``index``,
+the trait that 7.7 syncs from the page (8.x syncs it too).
 
 An explorer displays as a live widget in Jupyter and Colab.  The bundle it
 displays also carries a PNG of its first state, so a page rendered without a
@@ -46,7 +48,7 @@ class Explorer:
         self.figure: Figure | None = None
         self.redraws = 0
         for control in self.controls:
-            control.observe(self._changed, names="value")
+            control.observe(self._changed, names="index" if isinstance(control, w.Dropdown) else "value")
         self.update()
 
     def render(self) -> Figure:  # pragma: no cover - subclasses define it
@@ -104,9 +106,20 @@ class LatentExplorer(Explorer):
     """One slider per latent dimension (the first ``max_sliders``), the decoded image live.
 
     The other dimensions stay at ``z0`` (default: the origin, the prior's mode).
+    For a conditional VAE (:class:`vaelib.models.CVAE`) a dropdown above the
+    sliders picks the label the decoder is given, opening on ``label``, named
+    by ``label_names`` (default ``"0"``, ``"1"``, ...).
     """
 
-    def __init__(self, model, z0: Tensor | None = None, max_sliders: int = 8, limit: float = 3.0) -> None:
+    def __init__(
+        self,
+        model,
+        z0: Tensor | None = None,
+        max_sliders: int = 8,
+        limit: float = 3.0,
+        label: int = 0,
+        label_names: list[str] | None = None,
+    ) -> None:
         import ipywidgets as w
 
         self.model = model
@@ -123,7 +136,14 @@ class LatentExplorer(Explorer):
             )
             for j in range(min(d, max_sliders))
         ]
-        super().__init__(self.sliders)
+        self.label = None
+        num_classes = getattr(model, "num_classes", None)
+        if num_classes is not None:
+            names = list(label_names) if label_names is not None else [str(k) for k in range(num_classes)]
+            if len(names) != num_classes or not 0 <= label < num_classes:
+                raise ValueError(f"need {num_classes} label names and a label in 0..{num_classes - 1}, got {label}")
+            self.label = w.Dropdown(options=names, value=names[label], description="draw")
+        super().__init__(self.sliders if self.label is None else [self.label, *self.sliders])
 
     def code(self) -> Tensor:
         """The code the sliders set: ``[d]``."""
@@ -133,7 +153,8 @@ class LatentExplorer(Explorer):
         return z
 
     def render(self) -> Figure:
-        return plotting.image_grid(self.model.decode_probs(self.code()[None]).cpu(), ncols=1, scale=2.6)
+        label = () if self.label is None else (self.label.index,)  # a conditional VAE's label
+        return plotting.image_grid(self.model.decode_probs(self.code()[None], *label).cpu(), ncols=1, scale=2.6)
 
     def _layout(self):
         import ipywidgets as w

@@ -19,6 +19,7 @@ Layout (one module per chapter, named after its notebook in ``book/``):
 - ``vae``: chapter 4 (``04_vae.ipynb``)
 - ``latent_space``: chapter 5 (``05_latent_space.ipynb``)
 - ``beta_vae``: chapter 6 (``06_beta_vae.ipynb``)
+- ``conditional``: chapter 7 (``07_conditional_vae.ipynb``)
 
 Every ``check_*`` function is re-exported here, so the notebooks call
 ``exercises.check_...`` without knowing which module holds it.  A new
@@ -34,6 +35,7 @@ from .autoencoders import (
     check_training_step,
 )
 from .beta_vae import check_beta_trend, check_expected_mig, check_mig_from_mi, check_uncaptured_factor
+from .conditional import check_conditional_kl, check_cvae_module, check_probe_prediction
 from .core import CheckResult
 from .gaussians import (
     check_gaussian_kl,
@@ -103,4 +105,8 @@ __all__ = [
     "check_beta_trend",
     "check_uncaptured_factor",
     "check_expected_mig",
+    # chapter 7
+    "check_cvae_module",
+    "check_conditional_kl",
+    "check_probe_prediction",
 ]

@@ -26,9 +26,11 @@ __all__ = [
     "NOT_ATTEMPTED",
     "PASS",
     "CheckResult",
+    "LayerShapeError",
     "Mistake",
     "answer_check",
     "close",
+    "copy_layers",
     "difference",
     "kind",
     "never_raises",
@@ -219,6 +221,30 @@ def seeded(make: Callable[[], object], seed: int = 0):
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return make()
+
+
+class LayerShapeError(ValueError):
+    """A student's layer whose size is not the one the exercise asks for; the message says which."""
+
+
+def copy_layers(student, reference, layers: dict[str, tuple[str, int | None]]) -> None:
+    """Give ``reference`` (a vaelib model) the weights of the student's layers.
+
+    ``layers`` maps each of the student's layer names to where the reference
+    keeps that layer: ``(attribute, None)`` or ``(attribute, index)`` in a
+    ``Sequential``.  Then both compute the same function, if the student's is right.
+    """
+    with torch.no_grad():
+        for name, (where, index) in layers.items():
+            theirs = getattr(student, name)
+            ours = getattr(reference, where) if index is None else getattr(reference, where)[index]
+            if theirs.weight.shape != ours.weight.shape:
+                raise LayerShapeError(
+                    f"The layer {name} maps {theirs.weight.shape[1]} inputs to {theirs.weight.shape[0]} outputs; "
+                    f"it should map {ours.weight.shape[1]} to {ours.weight.shape[0]}."
+                )
+            ours.weight.copy_(theirs.weight)
+            ours.bias.copy_(theirs.bias)
 
 
 def not_attempted(exercise: str, written: bool = False) -> CheckResult:

@@ -15,8 +15,10 @@ from .core import (
     FAIL,
     PASS,
     CheckResult,
+    LayerShapeError,
     Mistake,
     answer_check,
+    copy_layers,
     difference,
     never_raises,
     not_a_function,
@@ -172,12 +174,7 @@ def _vae_module_outputs(cls, latent_dim: int = 8):
     logits, mu, logvar = model(x.clone(), eps.clone())  # first: a stub says "not attempted" here
     loss = model.loss(x.clone(), eps.clone())
     reference = seeded(lambda: VAE(MLPConfig(input_dim=784, hidden_dims=(400,), latent_dim=latent_dim)))
-    with torch.no_grad():
-        for name, (where, index) in _LAYERS.items():
-            theirs = getattr(model, name)
-            ours = getattr(reference, where) if index is None else getattr(reference, where)[index]
-            ours.weight.copy_(theirs.weight)
-            ours.bias.copy_(theirs.bias)
+    copy_layers(model, reference, _LAYERS)
     mu_ref, logvar_ref = reference.encode(x)
     logits_ref = reference.decode(reparameterize(mu_ref, logvar_ref, eps))
     loss_ref = vae_loss(x, logits_ref, mu_ref, logvar_ref)["loss"]
@@ -197,6 +194,8 @@ def check_vae_module(answer) -> CheckResult:
         got, expected = _vae_module_outputs(answer)
     except NotImplementedError:
         return not_attempted("vae_module")
+    except LayerShapeError as err:
+        return CheckResult("vae_module", FAIL, str(err))
     except Exception as err:  # noqa: BLE001 - the student's class; report, never raise
         return CheckResult("vae_module", FAIL, f"Your class raised {type(err).__name__}: {err}{where_it_failed(err)}")
     names = ["the logits", "mu", "logvar", "the loss"]

@@ -7,7 +7,9 @@
  *   <canvas class="vaelib-latent-pad">        the latent plane, [-limit, limit]^2
  *   <div class="vaelib-latent-readout">       the code under the pointer, as text
  *   <canvas class="vaelib-latent-image">      the decoded image, side x side pixels
- *   <script type="application/json">          {"limit", "decoder", "points", "start"}
+ *   <select class="vaelib-latent-label">      only for a conditional VAE: the label
+ *   <script type="application/json">          {"limit", "decoder", "points", "start"},
+ *                                             and "classes" for a conditional VAE
  *
  * then vaelib/js/decoder.js and this file, then one call: vaelibLatentPad(rootElement).
  *
@@ -18,6 +20,11 @@
  * Moving the pointer over the pad decodes the code under it, draws the image
  * (ink dark on white, as in the book's figures) and stores the code as JSON
  * in the root's data-z attribute.  The pad opens on the code "start".
+ *
+ * A conditional VAE's decoder takes the label too: its input is the code
+ * followed by the one-hot vector of the label chosen in the selector (of
+ * "classes" entries), as vaelib.models.CVAE.decode does; the label is stored
+ * in the root's data-label attribute.
  */
 (function () {
   "use strict";
@@ -45,7 +52,21 @@
     var pad = root.querySelector("canvas.vaelib-latent-pad");
     var image = root.querySelector("canvas.vaelib-latent-image");
     var readout = root.querySelector(".vaelib-latent-readout");
+    var labelSelect = root.querySelector("select.vaelib-latent-label"); // a conditional VAE's
     var padContext = pad.getContext("2d");
+    var current = spec.start || [0, 0];
+
+    // The decoder's input: the code, then for a conditional VAE the chosen label's one-hot vector.
+    function decoderInput(z) {
+      if (!spec.classes) {
+        return z;
+      }
+      var oneHot = [];
+      for (var k = 0; k < spec.classes; k++) {
+        oneHot.push(k === labelSelect.selectedIndex ? 1 : 0);
+      }
+      return z.concat(oneHot);
+    }
 
     // A code [z1, z2] -> pixel coordinates on the pad (z2 points up).
     function toPad(z) {
@@ -68,13 +89,17 @@
     }
 
     function drawImage(z) {
-      decoder.draw(image, decoder.decode(layers, z), side);
+      decoder.draw(image, decoder.decode(layers, decoderInput(z)), side);
     }
 
     function show(z) {
+      current = z;
       drawPad(z);
       drawImage(z);
       root.dataset.z = JSON.stringify(z);
+      if (labelSelect) {
+        root.dataset.label = String(labelSelect.selectedIndex);
+      }
       readout.textContent = "z = (" + z[0].toFixed(2) + ", " + z[1].toFixed(2) + ")";
     }
 
@@ -88,6 +113,11 @@
 
     pad.addEventListener("pointermove", onPointer);
     pad.addEventListener("pointerdown", onPointer);
-    show(spec.start || [0, 0]);
+    if (labelSelect) {
+      labelSelect.addEventListener("change", function () {
+        show(current);
+      });
+    }
+    show(current);
   };
 })();

@@ -1,0 +1,201 @@
+"""Checks of chapter 7, the conditional VAE (``book/07_conditional_vae.ipynb``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from ..gaussian import reparameterize
+from ..models import CVAE, CVAEConfig
+from .core import (
+    FAIL,
+    PASS,
+    CheckResult,
+    LayerShapeError,
+    Mistake,
+    answer_check,
+    copy_layers,
+    difference,
+    never_raises,
+    not_a_function,
+    not_attempted,
+    read_answer,
+    run_check,
+    seeded,
+    where_it_failed,
+    with_report,
+)
+
+__all__ = [
+    "PROBE_MARGIN",
+    "check_conditional_kl",
+    "check_cvae_module",
+    "check_probe_prediction",
+    "probe_experiment",
+]
+
+# ---------------------------------------------------------------- implement: conditioning encoder and decoder
+
+_LAYERS = {  # the student's layer -> where vaelib's CVAE keeps it
+    "hidden": ("encoder", 0),
+    "to_mu": ("to_mu", None),
+    "to_logvar": ("to_logvar", None),
+    "decoder_hidden": ("decoder", 0),
+    "decoder_out": ("decoder", 2),
+}
+
+_CVAE_HINTS = {
+    "mu": "The encoder sees the image and its label: hidden(torch.cat([x, F.one_hot(y, 10).float()], dim=1)), "
+    "the one-hot vector after the 784 pixels, then a ReLU and to_mu.",
+    "logvar": "logvar = to_logvar(the same hidden features as mu), which come from the image and its label.",
+    "the logits": "The decoder sees the code and the label: decoder_hidden(torch.cat([z, one_hot], dim=1)) with "
+    "z = mu + exp(logvar / 2) * eps and the one-hot vector after the code, a ReLU, then decoder_out "
+    "(no sigmoid: the loss takes logits).",
+}
+
+
+def _cvae_module_outputs(cls, latent_dim: int = 6):
+    """Build ``cls(latent_dim)``, give vaelib's CVAE its weights, and run both on one labelled
+    batch: ``(student, reference)``, each ``(logits, mu, logvar)``."""
+    model = seeded(lambda: cls(latent_dim))
+    g = torch.Generator().manual_seed(17)
+    x, eps = torch.rand(6, 784, generator=g), torch.randn(6, latent_dim, generator=g)
+    y = torch.tensor([0, 3, 7, 9, 3, 1])
+    got = model(x.clone(), y.clone(), eps.clone())  # first: a stub says "not attempted" here
+    reference = seeded(lambda: CVAE(CVAEConfig(hidden_dims=(400,), latent_dim=latent_dim)))
+    copy_layers(model, reference, _LAYERS)
+    with torch.no_grad():
+        mu, logvar = reference.encode(x, y)
+        logits = reference.decode(reparameterize(mu, logvar, eps), y)
+    return got, (logits, mu, logvar)
+
+
+@never_raises
+def check_cvae_module(answer) -> CheckResult:
+    """Exercise (implement): a class ``TinyCVAE(latent_dim)`` with layers ``hidden``
+    (784 + 10 -> 400), ``to_mu`` and ``to_logvar`` (400 -> d), ``decoder_hidden``
+    (d + 10 -> 400) and ``decoder_out`` (400 -> 784), whose ``forward(x, y, eps)``
+    returns ``(logits, mu, logvar)``, the label one-hot after the image and after
+    the code; checked against vaelib's ``CVAE`` given the same weights and noise."""
+    if answer is None or not isinstance(answer, type):
+        return not_a_function("cvae_module", answer, what="class")
+    try:
+        got, expected = _cvae_module_outputs(answer)
+    except NotImplementedError:
+        return not_attempted("cvae_module")
+    except LayerShapeError as err:
+        return CheckResult("cvae_module", FAIL, f"{err} The label's one-hot vector adds 10 inputs to each half.")
+    except Exception as err:  # noqa: BLE001 - the student's class; report, never raise
+        return CheckResult("cvae_module", FAIL, f"Your class raised {type(err).__name__}: {err}{where_it_failed(err)}")
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        return CheckResult("cvae_module", FAIL, "forward(x, y, eps) must return three tensors: (logits, mu, logvar).")
+    for k, name in [(1, "mu"), (2, "logvar"), (0, "the logits")]:  # the encoder first
+        problem = difference(got[k], expected[k])
+        if problem is not None:
+            return CheckResult("cvae_module", FAIL, f"In {name}: {problem} {_CVAE_HINTS[name]}")
+    return CheckResult("cvae_module", PASS, "Well done! Your CVAE computes exactly what vaelib's does.")
+
+
+# ---------------------------------------------------------------- derive: the KL of a prior per label
+
+
+def _conditional_kl(mu: Tensor, logvar: Tensor, prior_means: Tensor, y: Tensor) -> Tensor:
+    m = prior_means[y]  # [B, d]
+    return 0.5 * ((mu - m) ** 2 + logvar.exp() - 1 - logvar).sum(dim=1)
+
+
+@never_raises
+def check_conditional_kl(answer: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]) -> CheckResult:
+    """Exercise (derive): ``conditional_kl(mu, logvar, prior_means, y) -> [B]``, the KL of
+    q(z | x, y) = N(mu, diag(exp(logvar))) from a prior per label p(z | y) = N(prior_means[y], I)."""
+    g = torch.Generator().manual_seed(23)
+    cases = []
+    for batch, dim in [(5, 3), (4, 8)]:
+        mu, logvar = torch.randn(batch, dim, generator=g), torch.randn(batch, dim, generator=g)
+        prior_means = 2 * torch.randn(10, dim, generator=g)
+        cases.append((mu, logvar, prior_means, torch.randint(0, 10, (batch,), generator=g)))
+    mistakes = [
+        Mistake(
+            lambda mu, lv, m, y: _conditional_kl(mu, lv, torch.zeros_like(m), y),
+            "That is chapter 4's KL, from N(0, I): here the prior's mean is prior_means[y], so the mean's "
+            "term is (mu - prior_means[y])^2.",
+        ),
+        Mistake(
+            lambda mu, lv, m, y: _conditional_kl(mu, lv, m, torch.zeros_like(y)),
+            "Every image uses the prior of its own label: index the means by y, prior_means[y], shape [B, d].",
+        ),
+        Mistake(
+            lambda mu, lv, m, y: 2 * _conditional_kl(mu, lv, m, y),
+            "Right up to a factor 2: the KL of two Gaussians has a 1/2 in front.",
+        ),
+        Mistake(
+            lambda mu, lv, m, y: _conditional_kl(mu, lv, m, y) / mu.shape[1],
+            "Sum over the latent dimensions, not the mean: the KL of independent dimensions adds up.",
+        ),
+        Mistake(
+            lambda mu, lv, m, y: 0.5 * ((mu - m[y]) ** 2 + lv - 1 - lv.exp()).sum(dim=1),
+            "The variance is exp(logvar) and its log is logvar: the KL has + exp(logvar) - logvar.",
+        ),
+    ]
+    return run_check("conditional_kl", answer, _conditional_kl, cases, mistakes)
+
+
+# ---------------------------------------------------------------- predict: the probe on 2-D codes
+
+
+def probe_experiment(train_x: Tensor, train_y: Tensor, test_x: Tensor, test_y: Tensor, epochs: int = 10) -> dict:
+    """The linear probe's test accuracy on the mean codes of a small 2-D VAE and of a small
+    2-D CVAE of the same shape, each briefly trained on ``train_x`` (and ``train_y``)."""
+    from ..latent import encode_dataset
+    from ..losses import VAEObjective
+    from ..metrics import linear_probe_accuracy
+    from ..models import VAE, MLPConfig
+    from ..train import fit
+
+    def small_vae() -> VAE:
+        return VAE(MLPConfig(hidden_dims=(200,), latent_dim=2))
+
+    def small_cvae() -> CVAE:
+        return CVAE(CVAEConfig(hidden_dims=(200,), latent_dim=2))
+
+    accuracies = {}
+    for name, make in [("VAE", small_vae), ("CVAE", small_cvae)]:
+        conditional = name == "CVAE"
+        model = seeded(make)
+        labels = {"train_y": train_y} if conditional else {}
+        fit(model, VAEObjective(), train_x, epochs=epochs, device="cpu", progress=False, **labels)
+        train_codes = encode_dataset(model, train_x, labels=train_y if conditional else None)
+        test_codes = encode_dataset(model, test_x, labels=test_y if conditional else None)
+        accuracies[name] = linear_probe_accuracy(train_codes, train_y, test_codes, test_y)
+    return accuracies
+
+
+# Within this many points of accuracy the two probes count as "about the same".
+PROBE_MARGIN = 0.05
+
+
+@never_raises
+def check_probe_prediction(answer, train_x: Tensor, train_y: Tensor, test_x: Tensor, test_y: Tensor) -> CheckResult:
+    """Exercise (predict): is the linear probe's accuracy on a 2-D CVAE's codes "lower",
+    "about the same" or "higher" than on a 2-D VAE's?  The check trains both, briefly, and probes."""
+    choices = ["lower", "about the same", "higher"]
+    answer = read_answer("probe_prediction", answer, choices)
+    if isinstance(answer, CheckResult):
+        return answer
+    accuracy = probe_experiment(train_x, train_y, test_x, test_y)
+    gap = accuracy["CVAE"] - accuracy["VAE"]
+    correct = "about the same" if abs(gap) <= PROBE_MARGIN else ("lower" if gap < 0 else "higher")
+    report = (
+        f"Measured probe accuracy: VAE codes {accuracy['VAE']:.0%}, CVAE codes {accuracy['CVAE']:.0%} "
+        f"(chance: about 10%; within {PROBE_MARGIN:.0%} counts as about the same)."
+    )
+
+    def hint(answer):
+        return (
+            f"Not what the run shows. {report} The CVAE's decoder is told the digit: what is left for "
+            "its two latent dimensions to carry, and what does the KL term charge for carrying the digit too?"
+        )
+
+    return with_report(answer_check("probe_prediction", answer, correct, hint), report)
