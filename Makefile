@@ -3,8 +3,8 @@
 #               cell that fails, or a sentence whose hidden claim check fails
 #               (VAELIB_CLAIMS=strict), fails the build
 #   make test   lint (ruff; the GitHub workflow checked offline by check-jsonschema and zizmor),
-#               unit tests, every notebook (fast mode), the book build with -W (fast mode) and the
-#               browser check
+#               unit tests, every notebook (fast mode), the book build with -W (fast mode; `make
+#               book`'s full build instead when it is newer than every source) and the browser check
 # Both create .venv with the pinned dependencies on first use.
 
 PYTHON ?= python3
