@@ -96,6 +96,16 @@ def page_script(html):
     return re.search(r"<script>(.*?)</script>", html, re.S).group(1)
 
 
+def run_pad(html, u, v, label=None):
+    """Run a latent pad's page script in node (FAKE_PAGE_JS): point at (u, v), then, for a
+    conditional VAE's pad, pick ``label``; what the page would show, as a dict."""
+    spec_text = re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1)
+    element_id = re.search(r'<div id="([^"]+)"', html).group(1)
+    payload = json.dumps([page_script(html), spec_text, element_id, u, v, label])
+    result = subprocess.run([NODE, "-e", FAKE_PAGE_JS], input=payload, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
 def js_file_text():
     return (resources.files("vaelib") / "js" / "latent_pad.js").read_text(encoding="utf-8")
 
@@ -191,11 +201,7 @@ def test_the_page_script_decodes_like_pytorch(u, v):
     the point under the pointer matches the decoder read back in PyTorch."""
     model = small_vae(2, seed=1)
     html = explorer_html(model)
-    spec_text = re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1)
-    element_id = re.search(r'<div id="([^"]+)"', html).group(1)
-    payload = json.dumps([page_script(html), spec_text, element_id, u, v, None])
-    result = subprocess.run([NODE, "-e", FAKE_PAGE_JS], input=payload, capture_output=True, text=True, check=True)
-    shown = json.loads(result.stdout)
+    shown = run_pad(html, u, v)
     assert shown["definedOnce"] and shown["initial"] == embedded_spec(html)["start"]
     limit = embedded_spec(html)["limit"]
     z = shown["z"]
@@ -239,11 +245,7 @@ def test_the_conditional_page_decodes_the_chosen_label_like_pytorch(label):
     decoder, read back from the export, run on the code with that label's one-hot vector."""
     model = small_cvae(2, seed=2)
     html = static.static_latent_explorer(model, torch.randn(30, 2), torch.arange(30) % 10, label=9).data
-    spec_text = re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1)
-    element_id = re.search(r'<div id="([^"]+)"', html).group(1)
-    payload = json.dumps([page_script(html), spec_text, element_id, 0.3, 0.6, label])
-    result = subprocess.run([NODE, "-e", FAKE_PAGE_JS], input=payload, capture_output=True, text=True, check=True)
-    shown = json.loads(result.stdout)
+    shown = run_pad(html, 0.3, 0.6, label)
     assert shown["label"] == str(label)
     z = torch.tensor([shown["z"]])
     decoder = static.decoder_from_export(embedded_spec(html)["decoder"])

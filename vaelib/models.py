@@ -45,6 +45,7 @@ __all__ = [
     "MLPConfig",
     "VAE",
     "evaluating",
+    "label_choices",
     "mlp",
     "model_device",
 ]
@@ -362,6 +363,21 @@ class CVAE(_LatentModel):
         check_int("n", n)
         z = torch.randn(n, self.latent_dim, generator=generator)  # [n, d]
         return self.decode_probs(z, y)
+
+
+def label_choices(model: nn.Module, label: int = 0, names: list[str] | None = None) -> list[str] | None:
+    """The names of the labels an explorer offers for ``model``, checked with the one it opens on.
+
+    ``None`` for a model that takes no label; for a conditional VAE, ``names``
+    (default ``"0"``, ``"1"``, ...), one per class, with ``label`` among them.
+    """
+    num_classes = getattr(model, "num_classes", None)
+    if num_classes is None:
+        return None
+    names = list(names) if names is not None else [str(k) for k in range(num_classes)]
+    if len(names) != num_classes or not 0 <= label < num_classes:
+        raise ValueError(f"need {num_classes} label names and a label in 0..{num_classes - 1}, got {label}")
+    return names
 
 
 # Every model a checkpoint can hold, by class name.

@@ -36,6 +36,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .models import label_choices
+
 __all__ = [
     "FORMAT",
     "decoder_from_export",
@@ -364,11 +366,7 @@ def static_latent_explorer(
 
     if model.latent_dim != 2:
         raise ValueError(f"the static explorer needs a 2-D latent space, got latent_dim={model.latent_dim}")
-    num_classes = getattr(model, "num_classes", None)  # a conditional model's decoder takes a label
-    if num_classes is not None:
-        names = list(label_names) if label_names is not None else [str(k) for k in range(num_classes)]
-        if len(names) != num_classes or not 0 <= label < num_classes:
-            raise ValueError(f"need {num_classes} label names and a label in 0..{num_classes - 1}, got {label}")
+    names = label_choices(model, label, label_names)  # None: the decoder takes no label
     decoder = export_decoder(model)
     points = []
     if codes is not None:
@@ -386,8 +384,8 @@ def static_latent_explorer(
     start = [round(v, 3) for v in start.clamp(-limit, limit).tolist()]  # on the pad, at its edge if need be
     spec = {"limit": limit, "decoder": decoder, "points": points, "start": start}
     selector = ""
-    if num_classes is not None:
-        spec["classes"] = num_classes
+    if names is not None:
+        spec["classes"] = len(names)
         options = "".join(
             f"<option{' selected' if k == label else ''}>{html_escape(name)}</option>" for k, name in enumerate(names)
         )

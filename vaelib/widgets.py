@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from . import latent, plotting
+from .models import label_choices
 
 __all__ = ["Explorer", "GaussianExplorer", "InterpolationExplorer", "LatentExplorer", "TraversalExplorer"]
 
@@ -137,11 +138,8 @@ class LatentExplorer(Explorer):
             for j in range(min(d, max_sliders))
         ]
         self.label = None
-        num_classes = getattr(model, "num_classes", None)
-        if num_classes is not None:
-            names = list(label_names) if label_names is not None else [str(k) for k in range(num_classes)]
-            if len(names) != num_classes or not 0 <= label < num_classes:
-                raise ValueError(f"need {num_classes} label names and a label in 0..{num_classes - 1}, got {label}")
+        names = label_choices(model, label, label_names)  # None: the decoder takes no label
+        if names is not None:
             self.label = w.Dropdown(options=names, value=names[label], description="draw")
         super().__init__(self.sliders if self.label is None else [self.label, *self.sliders])
 
