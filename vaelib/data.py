@@ -36,6 +36,7 @@ __all__ = [
     "DataFormatError",
     "DataNotFoundError",
     "ImageSet",
+    "batch_tensors",
     "batches",
     "check_labels",
     "data_root",
@@ -423,6 +424,12 @@ def batches(
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     return _batches(x, labels, int(batch_size), bool(shuffle), generator)
+
+
+def batch_tensors(batch: Tensor | tuple[Tensor, Tensor], device: torch.device | str) -> tuple[Tensor, ...]:
+    """A batch of :func:`batches` on ``device``, as a tuple: ``(x,)``, or ``(x, y)`` for a labelled one,
+    ready to be passed on as ``f(model, *batch_tensors(batch, device))``."""
+    return tuple(t.to(device) for t in batch) if isinstance(batch, tuple) else (batch.to(device),)
 
 
 def check_labels(name: str, labels: object, n: int) -> None:

@@ -7,7 +7,7 @@ import torch
 from torch import Tensor, nn
 
 from ._validate import is_int
-from .data import batches
+from .data import batch_tensors, batches
 from .models import evaluating, model_device
 
 __all__ = ["encode_dataset", "lerp", "prior_quantile_grid", "slerp", "traversal"]
@@ -26,8 +26,7 @@ def encode_dataset(model: nn.Module, x: Tensor, batch_size: int = 1_000, *, labe
     codes = []
     with evaluating(model):
         for batch in batches(x, batch_size, labels=labels, shuffle=False):
-            tensors = batch if isinstance(batch, tuple) else (batch,)  # (x,) or (x, y)
-            codes.append(model.encode_mean(*(t.to(device) for t in tensors)).cpu())
+            codes.append(model.encode_mean(*batch_tensors(batch, device)).cpu())  # (x,) or (x, y)
     return torch.cat(codes)
 
 

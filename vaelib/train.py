@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from ._validate import check_int, check_number, is_int
-from .data import batches, check_labels
+from .data import batch_tensors, batches, check_labels
 from .losses import NonFiniteLossError
 from .models import MODELS, evaluating, model_device
 from .settings import device as default_device
@@ -180,11 +180,6 @@ def _check_images(name: str, x: object) -> None:
         raise ValueError(f"{name} must hold at least one image ([N, ...] with N >= 1), got shape {tuple(x.shape)}")
 
 
-def _loss_args(batch: Tensor | tuple[Tensor, Tensor], device: torch.device) -> tuple[Tensor, ...]:
-    """A batch of :func:`~vaelib.data.batches` as the loss function's data arguments: ``(x,)`` or ``(x, y)``."""
-    return tuple(t.to(device) for t in batch) if isinstance(batch, tuple) else (batch.to(device),)
-
-
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
@@ -208,7 +203,7 @@ def evaluate(
     mean = _Mean()
     with evaluating(model):
         for batch in batches(x, batch_size, labels=y, shuffle=False):
-            args = _loss_args(batch, device)
+            args = batch_tensors(batch, device)  # (x,) or (x, y)
             parts = _as_parts(loss_fn(model, *args))
             mean.add({k: v.item() for k, v in parts.items()}, len(args[0]))
     return mean.result()
@@ -377,7 +372,7 @@ def fit(
                 mean = _Mean()
                 start = time.perf_counter()
                 for step, batch in enumerate(batches(train_x, batch_size, labels=train_y, generator=generator)):
-                    args = _loss_args(batch, device)
+                    args = batch_tensors(batch, device)  # (x,) or (x, y)
                     try:
                         parts = _as_parts(loss_fn(model, *args))
                     except NonFiniteLossError as err:
