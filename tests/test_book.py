@@ -204,6 +204,47 @@ def test_pages_pass_an_accessibility_audit(browser, server, entry):
 
 LAPTOP = {"width": 1280, "height": 800}
 
+# What the theme draws to search the book: the sidebar's field-like button, the icon
+# button (narrow windows), and a search form or input.
+SEARCH_CONTROLS = ".search-button-field, .search-button, .bd-search, input[type='search']"
+VISIBLE_SEARCH = """(selector) => {
+    const shown = el => el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})
+        && el.getBoundingClientRect().width > 0 && el.getBoundingClientRect().height > 0;
+    const describe = el => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} in ` +
+        `#${el.closest('[id]')?.id}`;
+    // Each control once: a form and the input inside it are one field.
+    const controls = [...document.querySelectorAll(selector)]
+        .filter(el => !el.parentElement.closest(selector)).filter(shown);
+    const bars = [...document.querySelectorAll('header.bd-header, .bd-header, #pst-header')]
+        .filter((bar, i, all) => all.indexOf(bar) === i).filter(shown)
+        .map(bar => ({
+            bar: describe(bar),
+            others: [...bar.querySelectorAll('a, button, input, select, img, .navbar-brand')]
+                .filter(el => !el.closest(selector)).filter(shown).map(describe),
+        }));
+    return {controls: controls.map(describe), bars};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("entry", PAGES)
+def test_each_page_has_one_search_field_and_no_top_bar_of_search_alone(browser, server, entry):
+    """sphinx-book-theme with a newer pydata-sphinx-theme adds a top navbar holding only
+    a second search field (sphinx-book-theme issue 986); ``navbar_persistent: []`` in
+    _config.yml removes it.  At a laptop's width and a narrow one, a page shows at most
+    one search control, and no visible top bar whose only controls are search."""
+    page = browser.new_page(viewport=LAPTOP)
+    try:
+        page.goto(f"{server}/{entry}.html", wait_until="load")
+        for width in (LAPTOP["width"], 700):
+            page.set_viewport_size({"width": width, "height": LAPTOP["height"]})
+            found = page.evaluate(VISIBLE_SEARCH, SEARCH_CONTROLS)
+            assert len(found["controls"]) <= 1, f"{entry} at {width} px: search controls {found['controls']}"
+            search_only = [bar["bar"] for bar in found["bars"] if not bar["others"]]
+            assert search_only == [], f"{entry} at {width} px: a top bar with nothing but search: {search_only}"
+    finally:
+        page.close()
+
 
 @pytest.mark.browser
 @pytest.mark.parametrize("entry", [e for e in PAGES if (REPO / f"{e}.ipynb").exists()])

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from vaelib import plotting
+from vaelib.gaussian import normal_pdf
 from vaelib.train import History
 
 
@@ -91,6 +92,42 @@ def test_normal_curve_marks_mu_and_sigma():
     assert abs(x[y.argmax()] - 1.0) < 0.02 and abs(y.max() - 0.7979) < 1e-3
     with pytest.raises(ValueError, match="sigma must be positive"):
         plotting.normal_curve(0.0, -1.0)
+
+
+def shaded_spans(ax):
+    """The x-extent of each filled region of an axes, in drawing order."""
+    spans = []
+    for region in ax.collections:
+        if isinstance(region, matplotlib.collections.PolyCollection):
+            x = region.get_paths()[0].vertices[:, 0]
+            spans.append((x.min(), x.max()))
+    return spans
+
+
+@pytest.mark.parametrize(("mu", "sigma"), [(1.0, 0.8), (-0.5, 1.7)])
+def test_normal_curve_shades_one_and_two_sigma_and_says_which_is_which(mu, sigma):
+    """Figure 2.1's caption: mu +- sigma and mu +- 2 sigma shaded, the wider band lighter,
+    each named in the legend; under the curve, down to zero."""
+    fig = plotting.normal_curve(mu, sigma, others=[(0.0, 1.0)])
+    (ax,) = fig.axes
+    bands = [c for c in ax.collections if isinstance(c, matplotlib.collections.PolyCollection)]
+    assert shaded_spans(ax) == [
+        (pytest.approx(mu - sigma, abs=1e-6), pytest.approx(mu + sigma, abs=1e-6)),
+        (pytest.approx(mu - 2 * sigma, abs=1e-6), pytest.approx(mu + 2 * sigma, abs=1e-6)),
+    ]
+    assert bands[1].get_alpha() < bands[0].get_alpha(), "the two-sigma band is not the lighter one"
+    for band in bands:
+        outline = band.get_paths()[0].vertices
+        assert outline[:, 1].min() == pytest.approx(0.0)
+        top = outline[outline[:, 1] > 0]
+        assert top[:, 1] == pytest.approx(normal_pdf(torch.tensor(top[:, 0]), mu, sigma).numpy(), rel=1e-4)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[-2:] == ["68.3% within μ ± σ", "95.4% within μ ± 2σ"]
+
+
+def test_normal_curve_cuts_its_bands_at_the_plot_edge():
+    (ax,) = plotting.normal_curve(0.0, 2.5, xlim=(-4.0, 4.0)).axes
+    assert shaded_spans(ax) == [(pytest.approx(-2.5), pytest.approx(2.5)), (pytest.approx(-4.0), pytest.approx(4.0))]
 
 
 def test_diagonal_gaussian_draws_axis_aligned_ellipses():

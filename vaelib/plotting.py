@@ -204,8 +204,11 @@ def normal_curve(
     """The bell curve of N(mu, sigma^2) with mu and sigma marked.
 
     The mean is a vertical line, the standard deviation an arrow from mu to
-    mu + sigma, and the area within one sigma of mu (68%) is shaded.
-    ``others``: more (mu, sigma) pairs drawn thin, for comparison.
+    mu + sigma, and two areas are shaded, each labelled in the legend: within
+    one sigma of mu (68.3% of the probability), and, lighter, within two
+    (95.4%), as in the page's explorer (vaelib/js/gaussian.js).  The bands are
+    cut at ``xlim``.  ``others``: more (mu, sigma) pairs drawn thin, for
+    comparison.
     """
     if sigma <= 0:
         raise ValueError(f"sigma must be positive, got {sigma}")
@@ -215,8 +218,15 @@ def normal_curve(
         ax.plot(x, normal_pdf(x, m, s), lw=1, alpha=0.6, label=f"N({m:g}, {s:g}²)")
     y = normal_pdf(x, mu, sigma)
     ax.plot(x, y, lw=2.2, color="#4C72B0", label=f"N({mu:g}, {sigma:g}²)")
-    inside = (x >= mu - sigma) & (x <= mu + sigma)
-    ax.fill_between(x[inside], y[inside], alpha=0.2, color="#4C72B0", label="68% within ±σ")
+    # Within one standard deviation, then, lighter, within two (the two overlap within
+    # one); each band's ends are exact (mu +- k sigma, cut at xlim), not grid points.
+    for k, alpha, label in [(1, 0.22, "68.3% within μ ± σ"), (2, 0.12, "95.4% within μ ± 2σ")]:
+        low, high = max(mu - k * sigma, xlim[0]), min(mu + k * sigma, xlim[1])
+        if low >= high:  # the band lies outside the plot
+            continue
+        inside = (x > low) & (x < high)
+        xs = torch.cat([torch.tensor([low]), x[inside], torch.tensor([high])])
+        ax.fill_between(xs, normal_pdf(xs, mu, sigma), alpha=alpha, color="#4C72B0", lw=0, label=label)
     peak = normal_pdf(torch.tensor(mu), mu, sigma).item()
     ax.vlines(mu, 0, peak, color="#DD8452", ls="--", lw=1.5)
     ax.text(mu, peak * 1.04, "μ", ha="center", va="bottom", fontsize=13, color="#DD8452")
