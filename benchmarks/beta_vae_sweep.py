@@ -1,9 +1,9 @@
 """How well chapter 6's beta-VAE disentangles the sprites, over betas and seeds.
 
-    .venv/bin/python benchmarks/beta_vae_sweep.py [--betas 1 2 4 8 16 32]
+    .venv/bin/python benchmarks/beta_vae_sweep.py [--betas 0.25 1 2 4 8 16 32]
         [--seeds 0 1 2] [--epochs 60] [--warmup-epochs 20] [--batch-size 64]
         [--model conv|mlp] [--scales 4] [--rotations 8] [--positions 10]
-        [--record vaelib/results/beta_vae_sweep.json]
+        [--record vaelib/results/beta_vae_sweep.json [--add]]
 
 For every beta and seed: train a VAE on the sprites of chapter 6 with
 ``vaelib.betavae.train`` (the chapter's own recipe by default), then measure
@@ -13,15 +13,19 @@ with its range over the seeds and the median gap of each factor, against the
 goal of issue 10: at the best beta, a median MIG over 3 seeds of at least
 0.35, with x, y and scale each captured by a latent of its own (gap >= 0.3).
 
-With ``--record``, the runs are written to that JSON file with the command and
-the machine; chapter 6 plots ``vaelib/results/beta_vae_sweep.json``, which the
-default settings reproduce (about 2 minutes per run on 2 CPU cores).
+With ``--record``, the runs are written to that JSON file with the command,
+the machine and the day; chapter 6 plots ``vaelib/results/beta_vae_sweep.json``,
+which the default settings reproduce (about 2 minutes per run on 2 CPU cores).
+With ``--add`` as well, the runs join those already in the file (a run of the
+same beta and seed replaces the old one), which must be of the same recipe,
+model and sprites; the record keeps one line per addition in ``"history"``.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
 import json
 import platform
 import shlex
@@ -58,10 +62,23 @@ def cpu_name() -> str:
         return platform.processor() or "unknown"
 
 
+def added_to(path: str, new: dict) -> dict:
+    """The record in ``path`` with the runs of ``new`` added (same beta and seed: the new run wins)."""
+    with open(path, encoding="utf-8") as file:
+        old = json.load(file)
+    for key in ("model", "recipe", "sprites"):
+        if old[key] != new[key]:
+            raise SystemExit(f"--add: the runs in {path} have another {key} ({old[key]} vs {new[key]}); record anew")
+    redone = {(run["beta"], run["seed"]) for run in new["runs"]}
+    runs = [run for run in old["runs"] if (run["beta"], run["seed"]) not in redone] + new["runs"]
+    history = old.get("history", [f"{old.get('recorded', 'undated')}: {old['command']}"]) + new["history"]
+    return {**new, "runs": sorted(runs, key=lambda run: (run["beta"], run["seed"])), "history": history}
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     recipe = betavae.RECIPE
-    parser.add_argument("--betas", type=float, nargs="+", default=[1.0, 2.0, 4.0, 8.0, 16.0, 32.0])
+    parser.add_argument("--betas", type=float, nargs="+", default=[0.25, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=recipe.epochs)
     parser.add_argument("--warmup-epochs", type=int, default=recipe.warmup_epochs, help="KL weight rising to beta")
@@ -71,6 +88,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--rotations", type=int, default=8)
     parser.add_argument("--positions", type=int, default=10)
     parser.add_argument("--record", help="write the runs to this JSON file")
+    parser.add_argument("--add", action="store_true", help="with --record: add the runs to those in the file")
     args = parser.parse_args(argv)
     recipe = betavae.Recipe(epochs=args.epochs, warmup_epochs=args.warmup_epochs, batch_size=args.batch_size)
     grid = {"size": 32, "n_scales": args.scales, "n_rotations": args.rotations, "n_positions": args.positions}
@@ -92,14 +110,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
             )
     print("\n".join(summary_lines(runs)))
     if args.record:
+        command = shlex.join(["benchmarks/beta_vae_sweep.py", *(sys.argv[1:] if argv is None else argv)])
         record = {
-            "command": shlex.join(["benchmarks/beta_vae_sweep.py", *(sys.argv[1:] if argv is None else argv)]),
+            "command": command,
             "machine": f"{cpu_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+            "recorded": datetime.date.today().isoformat(),
             "model": args.model,
             "recipe": dataclasses.asdict(recipe),
             "sprites": grid,
             "runs": runs,
         }
+        record["history"] = [f"{record['recorded']}: {command}"]
+        if args.add:
+            record = added_to(args.record, record)
         with open(args.record, "w", encoding="utf-8") as file:
             json.dump(record, file, indent=1)
             file.write("\n")

@@ -1,3 +1,4 @@
+import datetime
 import importlib.util
 import json
 from pathlib import Path
@@ -105,6 +106,7 @@ def test_the_recorded_sweep_is_of_the_chapters_recipe_and_sprites():
     assert record["recipe"] == betavae.RECIPE and record["model"] == "conv"
     assert record["sprites"] == {"size": 32, "n_scales": 4, "n_rotations": 8, "n_positions": 10}
     assert record["command"].startswith("benchmarks/beta_vae_sweep.py")
+    assert datetime.date.fromisoformat(record["recorded"]) <= datetime.date.today()
     table = betavae.summarize(record["runs"])
     assert len(table) >= 4 and all(row["seeds"] >= 3 for row in table.values())
     for run in record["runs"]:
@@ -123,5 +125,16 @@ def test_the_benchmark_records_what_recorded_sweep_reads(tmp_path, capsys):
     assert record["command"] == "benchmarks/beta_vae_sweep.py " + " ".join(argv)
     assert record["runs"] == json.loads(json.dumps(runs)) and len(runs) == 4
     assert record["recipe"]["epochs"] == 1 and record["sprites"]["n_positions"] == 3
+    assert record["recorded"] == datetime.date.today().isoformat()
     printed = capsys.readouterr().out
     assert "beta 4, seed 1: MIG" in printed and "not met (2 seeds)" in printed
+    # --add: new runs join the record; a run of the same beta and seed replaces the old one
+    more = ["--betas", "0.5", "4", "--seeds", "1", "--epochs", "1", "--warmup-epochs", "0", "--scales", "2",
+            "--rotations", "2", "--positions", "3", "--record", str(out), "--add"]  # fmt: skip
+    benchmark.main(more)
+    merged = json.loads(out.read_text())
+    assert [(r["beta"], r["seed"]) for r in merged["runs"]] == [(0.5, 1), (1, 0), (1, 1), (4, 0), (4, 1)]
+    assert merged["history"][0].endswith(record["command"]) and merged["history"][1].endswith("--add")
+    assert len(merged["history"]) == 2 and merged["command"] == "benchmarks/beta_vae_sweep.py " + " ".join(more)
+    with pytest.raises(SystemExit, match="another recipe"):
+        benchmark.main([*more[:-3], "--epochs", "2", "--record", str(out), "--add"])

@@ -177,6 +177,38 @@ def test_the_classifier_learns_labelled_blobs_through_fit():
     assert judge(x[:2]).shape == (2, 4)
 
 
+def test_train_judge_is_reproducible_learns_and_leaves_the_global_generator_alone():
+    x, y = labelled_blobs(400)
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    first = classifier.train_judge(x, y, epochs=2, seed=3)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    second = classifier.train_judge(x, y, epochs=2, seed=3)
+    for a, b in zip(first.parameters(), second.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert (classifier.predict(first, x) == y).float().mean() > 0.95
+
+
+def test_the_judges_confidence_is_its_largest_softmax_probability():
+    x, y = labelled_blobs(200)
+    judge = classifier.train_judge(x, y, epochs=2, seed=0)
+    labels, probs = classifier.judge_confidence(judge, x, batch_size=64)
+    with torch.no_grad():
+        softmax = torch.softmax(judge(x), dim=1)
+    torch.testing.assert_close(probs, softmax.max(dim=1).values)
+    assert torch.equal(labels, classifier.predict(judge, x))
+    for threshold in (0.5, 0.9, 0.999):
+        expected = (softmax.max(dim=1).values >= threshold).float().mean().item()
+        assert classifier.confident_share(judge, x, threshold) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1.5, float("nan"), "0.9"])
+def test_confident_share_refuses_a_threshold_that_is_not_a_probability(threshold):
+    judge = classifier.Classifier()
+    with pytest.raises(ValueError, match="threshold"):
+        classifier.confident_share(judge, torch.rand(3, 784), threshold)
+
+
 def test_accuracy_by_class_counts_each_true_class_and_says_nan_for_an_absent_one():
     y = torch.tensor([0, 0, 1, 1, 1, 3])
     predicted = torch.tensor([0, 1, 1, 1, 0, 3])

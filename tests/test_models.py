@@ -171,3 +171,31 @@ def test_a_conv_vae_checkpoint_round_trips(tmp_path):
     loaded = train.load_checkpoint(train.save_checkpoint(model, tmp_path / "conv.pt"))
     x = torch.rand(2, 256)
     assert type(loaded) is models.ConvVAE and torch.equal(loaded.encode(x)[0], model.encode(x)[0])
+
+
+def test_the_variance_options_turn_the_raw_output_into_logvar_as_documented():
+    raw = torch.tensor([[-50.0, -1.0, 0.0, 3.0, 200.0]])
+    torch.testing.assert_close(models.to_logvar(raw, "exp"), raw)
+    torch.testing.assert_close(models.to_logvar(raw, "clamped"), raw.clamp(-10, 10))
+    softplus = models.to_logvar(raw, "softplus").exp()  # the variance
+    torch.testing.assert_close(softplus, torch.nn.functional.softplus(raw) + 1e-4)
+    assert torch.isfinite(softplus).all() and softplus.min() >= 0.99e-4
+    assert torch.isinf(models.to_logvar(raw, "exp").exp()).any()  # what the other two guard against
+
+
+@pytest.mark.parametrize("variance", ["clamped", "softplus"])
+def test_a_vae_encodes_with_the_variance_its_config_names(variance):
+    torch.manual_seed(0)
+    model = models.VAE(models.MLPConfig(hidden_dims=(16,), latent_dim=3, variance=variance))
+    x = torch.rand(4, 784)
+    h = model.encoder(x)
+    mu, logvar = model.encode(x)
+    torch.testing.assert_close(mu, model.to_mu(h))
+    torch.testing.assert_close(logvar, models.to_logvar(model.to_logvar(h), variance))
+
+
+def test_an_unknown_variance_is_refused_and_an_autoencoder_has_none():
+    with pytest.raises(ValueError, match="variance must be one of exp, clamped, softplus"):
+        models.MLPConfig(variance="relu")
+    with pytest.raises(ValueError, match="no variance"):
+        models.Autoencoder(models.MLPConfig(variance="softplus"))

@@ -3,6 +3,7 @@ exercises and dependencies stay consistent with each other."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -77,6 +78,23 @@ def test_config_keeps_build_artifacts_and_readme_out_of_the_book():
     assert config()["only_build_toc_files"] is True
 
 
+def test_the_theme_gets_no_top_navbar_and_keeps_the_buttons():
+    """`navbar_persistent: []` (no top bar holding a second search field, sphinx-book-theme
+    issue 986) reaches Sphinx merged into, not replacing, the theme options Jupyter Book
+    derives from _config.yml: the Colab and repository buttons stay."""
+    from jupyter_book.config import get_final_config
+
+    sphinx, _ = get_final_config(
+        user_yaml=config(), cli_config={"latex_individualpages": False}, sourcedir=REPO, raise_on_invalid=True
+    )
+    options = sphinx["html_theme_options"]
+    assert options["navbar_persistent"] == []
+    assert options["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert options["repository_url"] == config()["repository"]["url"]
+    assert options["use_repository_button"] is True and options["use_issues_button"] is True
+    assert sphinx["nb_ipywidgets_js"] == {}, "the merge brought back widget scripts from a CDN"
+
+
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
 def test_the_first_code_cell_installs_vaelib_from_the_book_repository_in_colab(nb):
     url = config()["repository"]["url"]
@@ -135,10 +153,72 @@ def test_chapters_end_with_checked_exercises_of_three_kinds(nb):
         # ... and under its own name, so that running all cells never overwrites the student's answer.
         names = {answer} & set(re.findall(r"^(?:def |class )?(\w+)\b(?: =|\()", source(solution), re.M))
         assert not names, f"the solution redefines the student's {names}"
-        own = f"{answer}Solution" if answer[0].isupper() else f"{answer}_solution"  # a class, or a function
-        expected_call = "".join(re.sub(rf"\b{answer}\b", own, call).split())
-        assert expected_call in "".join(source(solution).split()), "the solution runs the check on itself"
+        defined = _top_level_names(source(solution))
+        for name in _top_level_names(source(stub)):
+            own = f"{name}Solution" if name[0].isupper() else f"{name}_solution"  # a class, or a function
+            assert own in defined, f"{nb.name}: the solution does not define {own}"
     assert set(KINDS) <= kinds, f"{nb.name} has exercises of the kinds {sorted(kinds)}"
+
+
+def _top_level_names(code: str) -> set[str]:
+    """The names a cell defines at its top level: functions, classes, assigned variables."""
+    names = set()
+    for node in ast.parse(code).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names
+
+
+def solution_cells(nb: Path) -> list[dict]:
+    """The hidden solution cells of a chapter's Exercises section."""
+    return [c for c in load(nb)["cells"] if c["cell_type"] == "code" and "hide-input" in c["metadata"].get("tags", [])]
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_solution_cells_show_nothing_when_a_student_runs_all_cells(nb):
+    """Under "Run all" (Colab, JupyterLab) the solutions run, and their outputs stay visible with
+    the code folded: a solution only defines its answer, `..._solution`. It runs no check (a
+    "passed." under the exercise's own name, beside the student's failing check), prints no
+    measurement (the answer to a predict exercise, a derivation's value) and displays no value."""
+    cells = solution_cells(nb)
+    assert cells, f"{nb.name} has no solution cells"
+    allowed = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
+    for cell in cells:
+        text = source(cell)
+        assert "exercises.check_" not in text, f"{nb.name}: a solution runs its check:\n{text}"
+        assert not re.search(r"\b(print|display)\(|plotting\.|widgets\.", text), f"{nb.name}: a solution shows:\n{text}"
+        shown = [node for node in ast.parse(text).body if not isinstance(node, allowed)]
+        assert not shown, f"{nb.name}: a solution statement that may show a value: {ast.unparse(shown[0])}"
+
+
+_MODULES = {"math": "import math", "F": "import torch.nn.functional as F", "nn": "import torch.nn as nn"}
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_the_modules_an_exercise_needs_are_imported_before_its_check_runs(nb):
+    """A student's answer runs in the check cell: whatever module the exercise's solution uses
+    (math, F, nn) must be imported before that, by the chapter's setup or a cell the student runs
+    on the way (a stub), never only by a solution or a later cell."""
+    cells, solutions = load(nb)["cells"], solution_cells(nb)
+    run_by_the_student = [
+        c
+        for c in cells
+        if c["cell_type"] == "code" and c not in solutions and "remove-cell" not in c["metadata"].get("tags", [])
+    ]
+    for i, cell in enumerate(cells):
+        if cell not in solutions:
+            continue
+        check = i - 1
+        before = "\n".join(source(c) for c in cells[:check] if c in run_by_the_student)
+        for alias, statement in _MODULES.items():
+            if re.search(rf"(?<![\w.]){alias}\.", source(cell)):
+                assert re.search(rf"^{re.escape(statement)}$", before, re.M), (
+                    f"{nb.name}: {source(cells[check]).strip()!r} runs code that needs `{statement}`, "
+                    "which no cell before it runs: import it in the chapter's setup"
+                )
 
 
 def test_notebooks_do_not_read_environment_variables():

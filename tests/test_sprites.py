@@ -76,3 +76,16 @@ def test_renders_in_seconds():
     start = time.perf_counter()
     full = sprites.make_sprites()
     assert time.perf_counter() - start < 10 and len(full) == 3 * 4 * 8 * 10 * 10
+
+
+def test_moments_find_the_position_and_grow_with_the_scale_of_a_sprite():
+    data = sprites.make_sprites(size=32, n_scales=3, n_rotations=2, n_positions=4)
+    ink, x, y = sprites.moments(data.x, data.size).T
+    symmetric = data.factors[:, 0] < 2  # squares and ellipses: the centre of their ink is (x, y)
+    torch.testing.assert_close(x[symmetric], data.values[symmetric, 3], atol=0.02, rtol=0)
+    torch.testing.assert_close(y[symmetric], data.values[symmetric, 4], atol=0.02, rtol=0)
+    for shape in range(3):
+        mine = data.factors[:, 0] == shape
+        means = [ink[mine & (data.factors[:, 1] == k)].mean() for k in range(3)]
+        assert means[0] < means[1] < means[2]  # more ink at a larger scale
+    torch.testing.assert_close(ink, data.x.sum(dim=1))

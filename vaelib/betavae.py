@@ -177,8 +177,9 @@ def summarize(runs: list[dict]) -> dict[float, dict]:
 
 def recorded_sweep() -> dict:
     """The sweep that ``benchmarks/beta_vae_sweep.py`` recorded: ``{"command",
-    "machine", "recipe", "sprites", "runs"}``, one entry in ``runs`` per β and
-    seed, as :func:`run` returns it."""
+    "machine", "recorded" (the day of the last run), "history" (one line per
+    command that added runs, with its day), "recipe", "sprites", "runs"}``,
+    one entry in ``runs`` per β and seed, as :func:`run` returns it."""
     text = resources.files("vaelib").joinpath("results/beta_vae_sweep.json").read_text(encoding="utf-8")
     record = json.loads(text)
     record["recipe"] = Recipe(**{**record["recipe"], "hidden_dims": tuple(record["recipe"]["hidden_dims"])})

@@ -43,11 +43,13 @@ __all__ = [
     "CVAEConfig",
     "ConvVAE",
     "MLPConfig",
+    "VARIANCES",
     "VAE",
     "evaluating",
     "label_choices",
     "mlp",
     "model_device",
+    "to_logvar",
 ]
 
 
@@ -70,19 +72,43 @@ def evaluating(model: nn.Module) -> Iterator[nn.Module]:
         model.train(was_training)
 
 
+#: How a VAE's encoder can turn its raw output into a variance (:class:`MLPConfig`).
+VARIANCES = ("exp", "clamped", "softplus")
+LOGVAR_CLAMP = 10.0  # "clamped": logvar in [-10, 10], a variance from 4.5e-5 to 2.2e4
+MIN_VARIANCE = 1e-4  # "softplus": the variance never falls below this
+
+
+def to_logvar(raw: Tensor, variance: str = "exp") -> Tensor:
+    """The encoder's raw output ``[B, d]`` -> ``logvar`` ``[B, d]``, as ``variance`` says (see :class:`MLPConfig`)."""
+    if variance == "clamped":
+        return raw.clamp(-LOGVAR_CLAMP, LOGVAR_CLAMP)
+    if variance == "softplus":
+        return torch.log(F.softplus(raw) + MIN_VARIANCE)
+    return raw
+
+
 @dataclass(frozen=True)
 class MLPConfig:
     """The shape of an MLP encoder and decoder: ``input_dim -> hidden_dims -> latent_dim`` and back.
 
-    The defaults are the VAE the literature (and PyTorch's own example)
-    reports numbers for, 784-400-20.
+    The defaults are the VAE of PyTorch's own example, 784-400-20.
+
+    ``variance`` says how a VAE's encoder turns its raw output ``r`` into the
+    variance of q(z|x) (see :data:`VARIANCES`): ``"exp"``, the book's, reads
+    ``r`` as ``logvar`` itself, so the variance ``e^r`` grows exponentially;
+    ``"clamped"`` clamps ``r`` to [-10, 10] first; ``"softplus"`` takes the
+    variance to be ``softplus(r) + 1e-4``, which grows only linearly.
+    Chapter 4's troubleshooting section compares them.
     """
 
     input_dim: int = IMAGE_DIM
     hidden_dims: tuple[int, ...] = (400,)
     latent_dim: int = 20
+    variance: str = "exp"
 
     def __post_init__(self) -> None:
+        if self.variance not in VARIANCES:
+            raise ValueError(f"MLPConfig.variance must be one of {', '.join(VARIANCES)}, got {self.variance!r}")
         if not isinstance(self.hidden_dims, (tuple, list)) or not self.hidden_dims:
             raise ValueError(
                 f"MLPConfig.hidden_dims must be a non-empty tuple of positive integers, got {self.hidden_dims!r}"
@@ -90,6 +116,8 @@ class MLPConfig:
         # A config read back from a checkpoint has lists where tuples were.
         object.__setattr__(self, "hidden_dims", tuple(self.hidden_dims))
         for f in fields(self):
+            if f.name == "variance":
+                continue
             value = getattr(self, f.name)
             values = value if isinstance(value, tuple) else (value,)
             if not all(is_int(v) and v > 0 for v in values):
@@ -183,6 +211,10 @@ class Autoencoder(_LatentModel):
         super().__init__()
         self.config = config or self.default_config
         c = self.config
+        if c.variance != "exp":
+            raise ValueError(
+                f"an Autoencoder has no variance to parameterize: leave variance at 'exp', got {c.variance!r}"
+            )
         self.encoder = mlp([c.input_dim, *c.hidden_dims, c.latent_dim])
         self.decoder = mlp([c.latent_dim, *reversed(c.hidden_dims), c.input_dim])
 
@@ -223,7 +255,7 @@ class VAE(_LatentModel):
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Images ``[B, 784]`` -> ``(mu, logvar)`` of q(z|x), each ``[B, d]``."""
         h = self.encoder(flatten_images(x, self.config.input_dim))  # [B, hidden]
-        return self.to_mu(h), self.to_logvar(h)
+        return self.to_mu(h), to_logvar(self.to_logvar(h), self.config.variance)
 
     def encode_mean(self, x: Tensor) -> Tensor:
         """The mean ``mu`` of q(z|x), ``[B, d]``: the code a VAE gives an image."""
@@ -332,7 +364,7 @@ class CVAE(_LatentModel):
         """Images ``[B, 784]`` and their labels -> ``(mu, logvar)`` of q(z | x, y), each ``[B, d]``."""
         x = flatten_images(x, self.config.input_dim)
         h = self.encoder(torch.cat([x, self.one_hot(y, len(x))], dim=1))  # [B, hidden]
-        return self.to_mu(h), self.to_logvar(h)
+        return self.to_mu(h), to_logvar(self.to_logvar(h), self.config.variance)
 
     def encode_mean(self, x: Tensor, y: Tensor | int) -> Tensor:
         """The mean ``mu`` of q(z | x, y), ``[B, d]``: the code of an image, given its label."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-__all__ = ["FACTORS", "SHAPES", "Sprites", "make_sprites", "pixels_changed"]
+__all__ = ["FACTORS", "SHAPES", "Sprites", "make_sprites", "moments", "pixels_changed"]
 
 FACTORS = ("shape", "scale", "rotation", "x", "y")
 SHAPES = ("square", "ellipse", "triangle")
@@ -106,3 +106,19 @@ def pixels_changed(data: Sprites) -> dict[str, float]:
         before, after = where.narrow(k, 0, n - 1).flatten(), where.narrow(k, 1, n - 1).flatten()
         changed[name] = (data.x[before] != data.x[after]).sum(dim=1).double().mean().item()
     return changed
+
+
+def moments(images: Tensor, size: int) -> Tensor:
+    """Where a picture's ink is and how much there is: ``[N, size * size]`` -> ``[N, 3]``.
+
+    Per image: the ink (the sum of the pixels, which grows with a sprite's
+    scale), and its centre ``(x, y)`` in [0, 1], ``x`` from the left and ``y``
+    upward as the factors measure them.  Read along a row of a traversal, they
+    tell which of position and scale the row changes (chapter 6's claims).
+    """
+    pictures = images.reshape(len(images), size, size).double()  # [N, size, size]; row 0 at the top
+    ink = pictures.sum(dim=(1, 2)).clamp_min(1e-9)
+    centres = (torch.arange(size, dtype=torch.float64) + 0.5) / size
+    x = (pictures.sum(dim=1) * centres).sum(dim=1) / ink
+    y = 1 - (pictures.sum(dim=2) * centres).sum(dim=1) / ink
+    return torch.stack([ink, x, y], dim=1).float()

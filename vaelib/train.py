@@ -132,11 +132,17 @@ def adam(params, lr: float = 1e-3) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=lr)
 
 
-def _gradient_norm(params: list[nn.Parameter]) -> float:
-    """The norm of all gradients together (NaN or inf if any gradient is)."""
+def _gradient_norm(params: list[nn.Parameter], max_norm: float | None = None) -> float:
+    """The norm of all gradients together (NaN or inf if any gradient is).
+
+    With ``max_norm``, gradients longer than that are scaled down to it
+    (gradient clipping); the norm returned is the one before clipping.
+    """
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return 0.0
+    if max_norm is not None:
+        return torch.nn.utils.clip_grad_norm_(params, max_norm).item()
     total_norm = getattr(torch.nn.utils, "get_total_norm", None)  # torch >= 2.6
     if total_norm is not None:
         return total_norm(grads).item()
@@ -269,10 +275,12 @@ def _diverged(
             f"The model holds the weights it had before step {step + 1} of the run, which give a finite "
             f"training loss ({loss:.4g} nats per image)."
         )
-    return NonFiniteLossError(
+    error = NonFiniteLossError(
         f"{reason} at epoch {epoch + 1}, batch {batch + 1}; training stopped. {kept} "
         "Common causes: a learning rate too high, NaN in the data, or a loss that takes log(0)."
     )
+    error.epoch, error.batch = epoch + 1, batch + 1  # where it happened, counted from 1
+    return error
 
 
 def _cuda_devices() -> list[int]:
@@ -295,6 +303,7 @@ def fit(
     seed: int = 0,
     callback: Callable[[int, History, nn.Module], bool | None] | None = None,
     progress: bool = True,
+    max_grad_norm: float | None = None,
 ) -> History:
     """Train ``model`` on ``train_x`` (``[N, ...]``) by minimizing ``loss_fn``.
 
@@ -319,10 +328,14 @@ def fit(
     history, whatever the caller drew before, and the caller's own random
     stream is left untouched.
 
+    ``max_grad_norm`` clips the gradient: before each step, gradients whose
+    norm (all parameters together) exceeds it are scaled down to it.
+
     A NaN or infinite loss or gradient stops training with
     :class:`NonFiniteLossError`, and the model is rolled back to the latest
     weights that give a finite loss on the whole training set (kept every 50
-    steps, and the starting weights); the message says which.
+    steps, and the starting weights); the message says which, and the error's
+    ``epoch`` and ``batch`` (counted from 1) say where training stopped.
     """
     if not isinstance(model, nn.Module) or not any(True for _ in model.parameters()):
         raise TypeError(f"model must be a torch.nn.Module with parameters, got {type(model).__name__}")
@@ -345,6 +358,8 @@ def fit(
         check_number("lr", lr, positive=True)
     if not is_int(seed):
         raise TypeError(f"seed must be an integer, got {seed!r}")
+    if max_grad_norm is not None:
+        check_number("max_grad_norm", max_grad_norm, positive=True)
 
     device = torch.device(device) if device is not None else default_device()
     model.to(device)
@@ -379,7 +394,7 @@ def fit(
                         raise _diverged(str(err), epoch, step, snapshots, loss_fn, (train_x, train_y), device) from err
                     optimizer.zero_grad(set_to_none=True)
                     parts["loss"].backward()
-                    grad_norm = _gradient_norm(params)
+                    grad_norm = _gradient_norm(params, max_grad_norm)
                     values = {k: v.item() for k, v in parts.items()}
                     if not (math.isfinite(values["loss"]) and math.isfinite(grad_norm)):
                         reason = f"the loss became {values['loss']} (gradient norm {grad_norm})"

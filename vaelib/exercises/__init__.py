@@ -53,11 +53,12 @@ from .latent_space import (
 )
 from .reparameterization import (
     check_constant_shift_prediction,
-    check_logvar_gradient,
     check_reparameterize,
     check_score_function,
+    check_softplus_gradient,
 )
 from .vae import (
+    check_elbo_identity,
     check_gaussian_nll,
     check_kl_warmup,
     check_log_mean_exp,
@@ -84,7 +85,7 @@ __all__ = [
     "check_samples_prediction",
     # chapter 3
     "check_reparameterize",
-    "check_logvar_gradient",
+    "check_softplus_gradient",
     "check_score_function",
     "check_constant_shift_prediction",
     # chapter 4
@@ -94,6 +95,7 @@ __all__ = [
     "check_vae_module",
     "check_gaussian_nll",
     "check_mse_sigma_prediction",
+    "check_elbo_identity",
     # chapter 5
     "check_lerp",
     "check_slerp",

@@ -47,8 +47,20 @@ def check_mig_from_mi(answer: Callable[[Tensor, Tensor], float]) -> CheckResult:
             lambda mi, h: ((mi.topk(2, dim=1).values[:, 0] - mi.topk(2, dim=1).values[:, 1]).mean() / h.mean()).item(),
             "Take the top two over the *latents* (dim 0) for each factor, not over factors.",
         ),
+        Mistake(
+            lambda mi, h: -reference(mi, h),
+            "The sign is flipped: each gap is the largest mutual information minus the second largest.",
+        ),
+        Mistake(
+            lambda mi, h: reference(mi, h) * mi.shape[1],
+            "You summed the factors' gaps: MIG is their *mean*, a number between 0 and 1.",
+        ),
+        Mistake(
+            lambda mi, h: ((mi.topk(2, dim=0).values[0] - mi.topk(2, dim=0).values[1]) / h.sum()).mean().item(),
+            "Divide each factor's gap by *its own* entropy, entropy[k], not by their sum.",
+        ),
     ]
-    return run_check("mig_from_mi", answer, reference, _mig_cases(), mistakes)
+    return run_check("mig_from_mi", answer, reference, _mig_cases(), mistakes, python_number=True)
 
 
 @never_raises
@@ -137,7 +149,7 @@ def check_expected_mig(answer: Callable[[int, int], float]) -> CheckResult:
         ),
         Mistake(lambda k, dup: 0.0 if dup else 1.0, "Only the duplicated factors lose their gap; the others keep 1."),
     ]
-    result = run_check("expected_mig", answer, reference, cases, mistakes)
+    result = run_check("expected_mig", answer, reference, cases, mistakes, python_number=True)
     if not result.passed:
         return result
     codes, factors = duplicated_code(4, 1)

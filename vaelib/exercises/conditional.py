@@ -119,8 +119,8 @@ def check_conditional_kl(answer: Callable[[Tensor, Tensor, Tensor, Tensor], Tens
     mistakes = [
         Mistake(
             lambda mu, lv, m, y: _conditional_kl(mu, lv, torch.zeros_like(m), y),
-            "That is chapter 4's KL, from N(0, I): here the prior's mean is prior_means[y], so the mean's "
-            "term is (mu - prior_means[y])^2.",
+            "That is chapter 4's KL, from N(0, I): here the prior's mean is prior_means[y], not 0.",
+            "The mean's term is then (mu - prior_means[y])^2.",
         ),
         Mistake(
             lambda mu, lv, m, y: _conditional_kl(mu, lv, m, torch.zeros_like(y)),

@@ -6,12 +6,17 @@ with the right one (:func:`answer_check`).  It never raises: it returns a
 :class:`CheckResult` whose text is a pass, a specific hint for a known
 :class:`Mistake`, the student's value beside the expected one, or "not
 attempted yet" while the function still raises ``NotImplementedError``.
+
+A hint names the mistake and points to the idea; where the next step would be
+the formula itself, the formula comes only from the third failed try of that
+exercise on (:func:`tell`): each check counts its exercise's failed tries.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import numbers
 import textwrap
 import traceback
 from collections.abc import Callable, Sequence
@@ -33,14 +38,18 @@ __all__ = [
     "copy_layers",
     "difference",
     "kind",
+    "math_or_torch",
     "never_raises",
     "normalize",
     "not_a_function",
+    "not_a_python_number",
     "not_attempted",
     "read_answer",
+    "reset_attempts",
     "run_check",
     "seeded",
     "show",
+    "tell",
     "where_it_failed",
     "with_report",
 ]
@@ -76,10 +85,51 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Mistake:
-    """A known wrong answer and the hint that a student who made it needs."""
+    """A known wrong answer and the hint that a student who made it needs.
+
+    ``hint`` names the mistake and points to the idea, without the answer.
+    ``formula``, if any, is the more explicit help (the formula, the constant)
+    that the hint adds only after repeated failed tries (:func:`tell`).
+    """
 
     wrong: Callable
     hint: str
+    formula: str | None = None
+
+
+# A check's hint adds a mistake's formula from this failed try of its exercise on:
+# the first tries get the idea only, so that the student still derives the rest.
+REVEAL_AFTER = 3
+_failures: dict[str, int] = {}
+
+
+def failed_tries(exercise: str) -> int:
+    """How many times the check of ``exercise`` has failed so far in this session (since its last pass)."""
+    return _failures.get(exercise, 0)
+
+
+def reset_attempts() -> None:
+    """Forget every exercise's failed tries (a fresh session; the tests start each from here)."""
+    _failures.clear()
+
+
+def _count(result: CheckResult) -> CheckResult:
+    """Count a failed try of ``result.exercise``; a pass starts its count again."""
+    if result.status == FAIL:
+        _failures[result.exercise] = failed_tries(result.exercise) + 1
+    elif result.status == PASS:
+        _failures.pop(result.exercise, None)
+    return result
+
+
+def tell(exercise: str, hint: str, formula: str | None = None) -> str:
+    """The text of a hint on this try: the idea, and the formula only once the student has
+    failed ``REVEAL_AFTER - 1`` times before (this try is then the third)."""
+    if formula is None:
+        return hint
+    if failed_tries(exercise) + 1 >= REVEAL_AFTER:
+        return f"{hint} {formula}"
+    return f"{hint} (Still stuck after another try? The hint then says more.)"
 
 
 def close(a, b, rtol: float = 1e-4, atol: float = 1e-4) -> bool:
@@ -151,7 +201,7 @@ def difference(got, expected, tolerance: float = 1e-4) -> str | None:
 def _tensor_difference(got, expected: Tensor, tolerance: float) -> str | None:
     shape = list(expected.shape)
     if not isinstance(got, Tensor):
-        if isinstance(got, (int, float)) and expected.numel() == 1:
+        if isinstance(got, numbers.Real) and not isinstance(got, bool) and expected.numel() == 1:
             got = torch.tensor(float(got))
         else:
             return f"Return a tensor of shape {shape}; yours returned {kind(got)}."
@@ -182,13 +232,46 @@ def _number_difference(got, expected, tolerance: float) -> str | None:
         if got.numel() != 1:
             return f"Return one number; yours returned {kind(got)}."
         got = got.item()
-    if isinstance(got, bool) or not isinstance(got, (int, float)):
+    if isinstance(got, bool) or not isinstance(got, numbers.Real):
         return f"Return a number; yours returned {kind(got)}."
     if math.isnan(got):
         return f"Your function returned NaN; expected {show(float(expected))}."
     if close(got, expected, tolerance, tolerance):
         return None
     return f"Expected {show(float(expected))}; yours gave {show(float(got))}."
+
+
+def not_a_python_number(got) -> str | None:
+    """Why ``got`` is not a plain Python number (a float, or an int) as a prompt that says
+    "a float" asks, in words; ``None`` if it is one.  A tuple or list is checked item by item."""
+    if isinstance(got, (tuple, list)):
+        return next((problem for problem in map(not_a_python_number, got) if problem), None)
+    if isinstance(got, Tensor):
+        what = "a 0-d tensor" if got.dim() == 0 else kind(got)
+        single = " Call .item() on it to get the number." if got.numel() == 1 else ""
+        return f"Return a Python float, as the exercise asks; yours returned {what}.{single}"
+    if isinstance(got, bool) or not isinstance(got, numbers.Real):
+        return f"Return a Python float, as the exercise asks; yours returned {kind(got)}."
+    return None
+
+
+def math_or_torch(err: BaseException, args: tuple = ()) -> str | None:
+    """A hint for the classic mix-up of ``math`` and ``torch`` functions, from the error it raised:
+    ``torch.log`` of a plain number, or ``math.log`` of a tensor (None for any other error)."""
+    text = str(err)
+    if isinstance(err, TypeError) and "must be Tensor, not" in text:
+        return (
+            "A torch function was handed a plain Python number: for numbers use the math module "
+            "(math.log, math.sqrt, math.pi); torch's functions take tensors."
+        )
+    if isinstance(err, (TypeError, ValueError, RuntimeError)) and (
+        "only one element tensors can be converted" in text or "must be real number, not Tensor" in text
+    ):
+        return (
+            "A math function was handed a tensor: math.log and its kin take one plain number; "
+            "for a tensor, elementwise, use torch.log, torch.sqrt, ..."
+        )
+    return None
 
 
 def where_it_failed(err: BaseException) -> str:
@@ -268,13 +351,22 @@ def run_check(
     non_finite_hint: str | None = None,
     tolerance: float = 1e-4,
     accepted: Sequence[Mistake] = (),
+    *,
+    python_number: bool = False,
+    diagnose: Callable[[tuple, object], str | None] | None = None,
+    raised: Callable[[BaseException, tuple], str | None] | None = None,
 ) -> CheckResult:
     """Run ``answer`` on each case; compare with ``reference``, then with ``mistakes``.
 
     ``accepted`` are other right answers (a ``Mistake`` whose "hint" is a note
     added to the pass message), e.g. a population standard deviation where the
     reference uses the sample one.  ``tolerance`` (relative and absolute) is
-    loose for stochastic exercises.  Never raises, whatever ``answer`` is or does.
+    loose for stochastic exercises.  ``python_number``: the exercise asks for a
+    Python float, and a tensor is refused.  ``diagnose(args, got)`` names a
+    mistake that no fixed wrong answer captures (a hint, or ``None``), once no
+    ``mistakes`` matched; ``raised(err, args)`` explains an error the answer
+    raised on a case (a hint, or ``None`` for the plain report).  Never raises,
+    whatever ``answer`` is or does.
     """
     notes: list[str] = []
     if answer is None or not callable(answer):
@@ -285,12 +377,15 @@ def run_check(
         except NotImplementedError:
             return not_attempted(exercise)
         except Exception as err:  # noqa: BLE001 - the student's bug; report it, never raise it
-            return CheckResult(
-                exercise, FAIL, f"Your function raised {type(err).__name__}: {err}{where_it_failed(err)}"
-            )
+            hint = _safely(raised, err, args) if raised else None
+            report = f"Your function raised {type(err).__name__}: {err}{where_it_failed(err)}"
+            return CheckResult(exercise, FAIL, f"{report} {hint}" if hint else report)
         expected = reference(*args)
         problem = difference(got, expected, tolerance)
         if problem is None:
+            wrong_type = not_a_python_number(got) if python_number else None
+            if wrong_type:
+                return CheckResult(exercise, FAIL, wrong_type)
             continue
         alternative = next((a for a in accepted if _matches(got, a.wrong, args, tolerance)), None)
         if alternative is not None:
@@ -298,11 +393,22 @@ def run_check(
             continue
         for mistake in mistakes:
             if _matches(got, mistake.wrong, args, tolerance):
-                return CheckResult(exercise, FAIL, mistake.hint)
+                return CheckResult(exercise, FAIL, tell(exercise, mistake.hint, mistake.formula))
+        hint = _safely(diagnose, args, got) if diagnose else None
+        if hint:
+            return CheckResult(exercise, FAIL, hint)
         if non_finite_hint and isinstance(got, Tensor) and not torch.isfinite(got).all():
             return CheckResult(exercise, FAIL, non_finite_hint)
         return CheckResult(exercise, FAIL, problem)
     return CheckResult(exercise, PASS, " ".join(["Well done!", *dict.fromkeys(notes)]))
+
+
+def _safely(explain: Callable, *args) -> str | None:
+    """``explain(*args)``, or ``None`` if it fails on a value it did not expect."""
+    try:
+        return explain(*args)
+    except Exception:  # noqa: BLE001 - a diagnosis that does not apply to this answer
+        return None
 
 
 def _matches(got, other: Callable, args: tuple, tolerance: float) -> bool:
@@ -368,14 +474,16 @@ def with_report(result: CheckResult, report: str) -> CheckResult:
 
 
 def never_raises(check: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
-    """Make a check return a failure instead of raising, whatever it is handed."""
+    """Make a check return a failure instead of raising, whatever it is handed, and count
+    its exercise's failed tries (see :func:`tell`)."""
     exercise = check.__name__.removeprefix("check_")
 
     @functools.wraps(check)
     def guarded(*args, **kwargs) -> CheckResult:
         try:
-            return check(*args, **kwargs)
+            result = check(*args, **kwargs)
         except Exception as err:  # noqa: BLE001 - a check must never stop the notebook
-            return CheckResult(exercise, FAIL, f"This answer could not be checked: {type(err).__name__}: {err}")
+            result = CheckResult(exercise, FAIL, f"This answer could not be checked: {type(err).__name__}: {err}")
+        return _count(result)
 
     return guarded

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from ..gaussian import gaussian_kl, log_normal_diag, log_standard_normal, reparameterize
-from .core import FAIL, PASS, CheckResult, Mistake, never_raises, not_attempted, run_check
+from .core import FAIL, PASS, CheckResult, Mistake, math_or_torch, never_raises, not_attempted, run_check
 
 __all__ = [
     "check_gaussian_kl",
@@ -36,9 +36,18 @@ def check_log_normal(answer: Callable[[Tensor, float, float], Tensor]) -> CheckR
             "That is the density itself. Take its log: the log turns the product into a sum.",
         ),
         Mistake(
+            lambda x, m, s: -reference(x, m, s),
+            "The sign is flipped: that is -log N, the negative log-density (a loss). Return the log-density itself.",
+        ),
+        Mistake(
             lambda x, m, s: reference(x, m, s) + 0.5 * math.log(2 * math.pi),
             "You left out the constant -log(2 pi) / 2. It does not matter for gradients, but a "
             "log-likelihood in nats needs it.",
+        ),
+        Mistake(
+            lambda x, m, s: reference(x, m, s) - 0.5 * math.log(2 * math.pi),
+            "The constant is -log(2 pi) / 2, from the 1 / sqrt(2 pi) in front of the density: "
+            "the square root halves the log.",
         ),
         Mistake(
             lambda x, m, s: reference(x, m, s) + math.log(s),
@@ -53,8 +62,17 @@ def check_log_normal(answer: Callable[[Tensor, float, float], Tensor]) -> CheckR
             lambda x, m, s: -0.5 * math.log(2 * math.pi) - 2 * math.log(s) - 0.5 * ((x - m) / s) ** 2,
             "The normalizing term is -log(sigma), that is -log(sigma^2) / 2, not -log(sigma^2).",
         ),
+        Mistake(
+            lambda x, m, s: -0.5 * math.log(2 * math.pi) - math.log(s) + 0.5 * ((x - m) / s) ** 2,
+            "The squared term has the wrong sign: the density must fall away from mu, so the log "
+            "*subtracts* the squared distance.",
+        ),
+        Mistake(
+            lambda x, m, s: -0.5 * math.log(2 * math.pi) - math.log(s) - ((x - m) / s) ** 2,
+            "You lost the 1/2 in the exponent: the density is exp(-(x - mu)^2 / (2 sigma^2)).",
+        ),
     ]
-    return run_check("log_normal", answer, reference, cases, mistakes)
+    return run_check("log_normal", answer, reference, cases, mistakes, raised=math_or_torch)
 
 
 def _kl_cases() -> list[tuple[Tensor, Tensor]]:
@@ -62,28 +80,56 @@ def _kl_cases() -> list[tuple[Tensor, Tensor]]:
     return [(torch.randn(6, 3, generator=g), torch.randn(6, 3, generator=g)), (torch.zeros(2, 5), torch.zeros(2, 5))]
 
 
+def _per_dim(mu: Tensor, logvar: Tensor) -> Tensor:
+    return 0.5 * (mu**2 + logvar.exp() - 1 - logvar)
+
+
+# Wrong closed-form KLs, each with its hint: the KL exercise here, and the KL term of chapter 4's loss.
+WRONG_KLS = [
+    Mistake(lambda mu, lv: 2 * gaussian_kl(mu, lv), "You are missing the factor 1/2 in front."),
+    Mistake(lambda mu, lv: -gaussian_kl(mu, lv), "The sign is flipped: a KL divergence is never negative."),
+    Mistake(
+        lambda mu, lv: 0.5 * (mu**2 + lv - 1 - lv).sum(-1),
+        "logvar is log(sigma^2): the variance is logvar.exp(), not logvar itself.",
+    ),
+    Mistake(
+        lambda mu, lv: 0.5 * (mu**2 + (0.5 * lv).exp() - 1 - lv).sum(-1),
+        "exp(logvar / 2) is sigma, the standard deviation; the KL has the variance, sigma^2 = exp(logvar).",
+    ),
+    Mistake(
+        lambda mu, lv: 0.5 * (mu**2 + lv.exp() - lv).sum(-1),
+        "Try your formula on q = p: with mu = 0 and logvar = 0 the KL of N(0, 1) from itself must be 0; yours is not.",
+        "Each dimension has a -1: 0.5 * (mu^2 + exp(logvar) - 1 - logvar).",
+    ),
+    Mistake(
+        lambda mu, lv: 0.5 * (mu**2 + lv.exp() - 1 + lv).sum(-1),
+        "The log term has the wrong sign: log q brings -log sigma^2 = -logvar, and the KL is E_q[log q - log p].",
+    ),
+]
+
+
 @never_raises
 def check_gaussian_kl(answer: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
     """Exercise: ``gaussian_kl(mu, logvar) -> [B]``, KL(N(mu, exp(logvar)) || N(0, I))."""
-
-    def per_dim(mu, logvar):
-        return 0.5 * (mu**2 + logvar.exp() - 1 - logvar)
-
     mistakes = [
-        Mistake(per_dim, "Right terms, but sum over the latent dimensions: one KL per image, shape [B]."),
+        Mistake(_per_dim, "Right terms, but sum over the latent dimensions: one KL per image, shape [B]."),
         Mistake(
-            lambda mu, lv: per_dim(mu, lv).mean(-1),
+            lambda mu, lv: _per_dim(mu, lv).mean(-1),
             "You averaged over the latent dimensions. The KL of independent dimensions is their *sum*.",
         ),
-        Mistake(lambda mu, lv: 2 * gaussian_kl(mu, lv), "You are missing the factor 1/2 in front."),
-        Mistake(lambda mu, lv: -gaussian_kl(mu, lv), "The sign is flipped: a KL divergence is never negative."),
-        Mistake(
-            lambda mu, lv: 0.5 * (mu**2 + lv - 1 - lv).sum(-1),
-            "logvar is log(sigma^2): the variance is logvar.exp(), not logvar itself.",
-        ),
+        *WRONG_KLS,
         Mistake(
             lambda mu, lv: 0.5 * (mu**2 + lv.exp() - 1 - lv).sum(),
             "You summed over the batch too. Return one KL per image, shape [B].",
+        ),
+        Mistake(
+            lambda mu, lv: gaussian_kl(mu, lv).mean(),
+            "You averaged over the batch. Return one KL per image (per row), shape [B].",
+        ),
+        Mistake(
+            lambda mu, lv: _per_dim(mu, lv).sum(0),
+            "You summed over the images (dim 0), which leaves one number per latent dimension. "
+            "Sum over the latent dimensions (dim=1): one KL per image, shape [B].",
         ),
     ]
     return run_check("gaussian_kl", answer, gaussian_kl, _kl_cases(), mistakes)
@@ -114,6 +160,31 @@ def check_kl_monte_carlo(answer: Callable[[Tensor, Tensor, int], Tensor]) -> Che
         Mistake(
             lambda mu, lv, n: -sampled(mu, lv, n, sign_q=0.0),
             "You averaged -log p(z) alone (a cross-entropy). Add log q(z): KL = E_q[log q - log p].",
+        ),
+        *[
+            Mistake(
+                wrong,
+                "You drew z with exp(logvar), the variance, as its spread: the noise is scaled by "
+                "sigma = exp(logvar / 2).",
+            )
+            for wrong in [
+                lambda mu, lv, n: gaussian_kl(mu, 2 * lv),
+                lambda mu, lv, n: (-0.5 * lv - 0.5 * lv.exp() + 0.5 * (mu**2 + (2 * lv).exp())).sum(-1),
+            ]
+        ],
+        Mistake(
+            lambda mu, lv, n: _per_dim(mu, lv),
+            "One KL per row, shape [B]: sum the log-densities over the latent dimensions, then "
+            "average over the samples.",
+        ),
+        Mistake(
+            lambda mu, lv, n: _per_dim(mu, lv).mean(-1),
+            "You averaged over the latent dimensions. The log-density of a diagonal Gaussian is a "
+            "*sum* over dimensions.",
+        ),
+        Mistake(
+            lambda mu, lv, n: gaussian_kl(mu, lv).mean(),
+            "You averaged over the rows too. Return one KL per row, shape [B]: average over the samples only.",
         ),
     ]
     result = run_check("kl_monte_carlo", answer, lambda mu, lv, n: gaussian_kl(mu, lv), cases, mistakes, tolerance=0.05)
@@ -177,8 +248,25 @@ def check_kl_two_gaussians(answer: Callable[[Tensor, Tensor, Tensor, Tensor], Te
             lambda m1, s1, m2, s2: torch.log(s2 / s1) + (s1 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5,
             "E_q[(z - mu2)^2] = sigma1^2 + (mu1 - mu2)^2: the variance sigma1^2, not sigma1.",
         ),
+        Mistake(
+            lambda m1, s1, m2, s2: torch.log(s2**2 / s1**2) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5,
+            "The log term is too large by a factor 2: the density has 1 / sigma, not 1 / sigma^2, in "
+            "front, so a ratio of variances needs a 1/2 before its log.",
+        ),
+        Mistake(
+            lambda m1, s1, m2, s2: torch.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / s2**2 - 0.5,
+            "Divide by 2 sigma2^2: log p has -(z - mu2)^2 / (2 sigma2^2), with its 2.",
+        ),
+        Mistake(
+            lambda m1, s1, m2, s2: torch.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2) - 0.5,
+            "Divide by twice the variance of p, 2 sigma2^2, not by 2 sigma2.",
+        ),
+        Mistake(
+            lambda m1, s1, m2, s2: -_kl_two(m1, s1, m2, s2),
+            "The sign is flipped: a KL divergence is never negative. It is E_q[log q - log p].",
+        ),
     ]
-    return run_check("kl_two_gaussians", answer, reference, cases, mistakes)
+    return run_check("kl_two_gaussians", answer, reference, cases, mistakes, raised=math_or_torch)
 
 
 # ---------------------------------------------------------------- predict: how many samples for 10x precision

@@ -8,7 +8,18 @@ import torch
 from torch import Tensor
 
 from ..latent import lerp, prior_quantile_grid, slerp
-from .core import CheckResult, Mistake, answer_check, never_raises, read_answer, run_check, seeded, with_report
+from .core import (
+    CheckResult,
+    Mistake,
+    answer_check,
+    close,
+    math_or_torch,
+    never_raises,
+    read_answer,
+    run_check,
+    seeded,
+    with_report,
+)
 
 __all__ = [
     "beta_spread_experiment",
@@ -27,6 +38,16 @@ def _path_cases() -> list[tuple[Tensor, Tensor, int]]:
     return [(z0, z1, 5), (torch.tensor([3.0, 0.0]), torch.tensor([0.0, 1.0]), 3)]
 
 
+def _broadcast(err: BaseException, args: tuple) -> str | None:
+    """A hint for the path whose t and codes do not broadcast: t of shape [steps] times a code [d]."""
+    if isinstance(err, RuntimeError) and "must match the size of tensor" in str(err):
+        return (
+            "t has shape [steps] and a code shape [d]: they do not line up. Give t a second axis, "
+            "t[:, None] of shape [steps, 1], so that each t scales a whole code: [steps, d]."
+        )
+    return None
+
+
 @never_raises
 def check_lerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
     """Exercise: ``lerp(z0, z1, steps) -> [steps, d]``, endpoints included."""
@@ -40,8 +61,25 @@ def check_lerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
             "Your path runs backwards: it must start at z0 (t = 0) and end at z1 (t = 1).",
         ),
         Mistake(lambda z0, z1, n: lerp(z0, z1, n).T, "Return one code per row: shape [steps, d]."),
+        *[
+            Mistake(
+                lambda z0, z1, n, k=k: lerp(z0, z1, n + k),
+                f"Your path has steps {'-' if k < 0 else '+'} 1 codes: torch.linspace(0, 1, steps) "
+                "already counts both endpoints, and gives exactly steps values.",
+            )
+            for k in (-1, 1)
+        ],
+        Mistake(
+            lambda z0, z1, n: torch.stack([z0 + t * z1 for t in torch.linspace(0, 1, n)]),
+            "Your path does not end at z1: as t grows, the weight of z0 must shrink. Mix the two: "
+            "each code is a weighted average of z0 and z1, with weights that add up to 1.",
+        ),
+        Mistake(
+            lambda z0, z1, n: torch.stack([t * (z1 - z0) for t in torch.linspace(0, 1, n)]),
+            "Your path starts at the origin: t (z1 - z0) is the step from z0, so add it to z0.",
+        ),
     ]
-    return run_check("lerp", answer, lerp, _path_cases(), mistakes)
+    return run_check("lerp", answer, lerp, _path_cases(), mistakes, raised=_broadcast)
 
 
 @never_raises
@@ -72,6 +110,20 @@ def check_slerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
             "The directions are right, but the norm stays |z0|. Let it go linearly from "
             "|z0| to |z1|, so the path ends exactly at z1.",
         ),
+        Mistake(
+            lambda z0, z1, n: _book_slerp(z0, z1, n, divide=False),
+            "You left out the division by sin(omega): without it the direction is not a unit "
+            "vector between the ends, and the norms sag and bulge.",
+        ),
+        Mistake(
+            lambda z0, z1, n: _book_slerp(z0, z1, n, unit_angle=False),
+            "The angle omega is between the *directions*: its cosine is u0 . u1 with u0, u1 the "
+            "unit vectors, not the dot product of the codes themselves.",
+        ),
+        Mistake(
+            lambda z0, z1, n: _book_slerp(z0, z1, n, arange=True),
+            "Your path stops one step short of z1: use t = 0, 1/(steps-1), ..., 1 (torch.linspace(0, 1, steps)).",
+        ),
     ]
     classic = Mistake(
         shoemake_slerp,
@@ -80,7 +132,19 @@ def check_slerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
         "It agrees with the book's variant when |z0| = |z1|; for codes of different "
         "lengths the book's variant moves the norm linearly instead.",
     )
-    return run_check("slerp", answer, slerp, _path_cases(), mistakes, accepted=[classic])
+    return run_check("slerp", answer, slerp, _path_cases(), mistakes, accepted=[classic], raised=_broadcast)
+
+
+def _book_slerp(z0: Tensor, z1: Tensor, steps: int, divide=True, unit_angle=True, arange=False) -> Tensor:
+    """The book's slerp, or one of its known wrong variants."""
+    t = (torch.arange(steps) / steps if arange else torch.linspace(0, 1, steps))[:, None]
+    u0, u1 = z0 / z0.norm(), z1 / z1.norm()
+    cosine = (u0 * u1).sum() if unit_angle else (z0 * z1).sum()
+    omega = torch.arccos(cosine.clamp(-1, 1))
+    direction = torch.sin((1 - t) * omega) * u0 + torch.sin(t * omega) * u1
+    if divide:
+        direction = direction / torch.sin(omega)
+    return direction * ((1 - t) * z0.norm() + t * z1.norm())
 
 
 def shoemake_slerp(z0: Tensor, z1: Tensor, steps: int = 10) -> Tensor:
@@ -98,6 +162,10 @@ def check_quantile_grid(answer: Callable[[int], Tensor]) -> CheckResult:
         values = torch.linspace(-1.645, 1.645, n)
         return torch.stack([values.repeat(n), values.flip(0).repeat_interleave(n)], dim=1)
 
+    def probabilities(n):
+        p = torch.linspace(0.05, 0.95, n)
+        return torch.stack([p.repeat(n), p.flip(0).repeat_interleave(n)], dim=1)
+
     def unflipped(n):
         grid = prior_quantile_grid(n)
         return torch.stack([grid[:, 0], grid[:, 1].flip(0)], dim=1)
@@ -110,8 +178,31 @@ def check_quantile_grid(answer: Callable[[int], Tensor]) -> CheckResult:
         ),
         Mistake(unflipped, "The rows run upside down: the top row of the picture has the largest z_2."),
         Mistake(lambda n: prior_quantile_grid(n)[:, [1, 0]], "z_1 and z_2 are swapped: z_1 changes along a row."),
+        Mistake(
+            probabilities,
+            "Those are the probabilities 0.05 .. 0.95 themselves. Turn each into the code that has "
+            "that much of the prior below it: the inverse of the normal's CDF, its icdf.",
+        ),
     ]
-    return run_check("grid_codes", answer, prior_quantile_grid, [(4,), (7,)], mistakes)
+
+    def diagnose(args, got):
+        """The right codes in another order."""
+        expected = prior_quantile_grid(*args)
+        if not isinstance(got, Tensor) or got.shape != expected.shape or close(got, expected):
+            return None
+        rows = sorted(map(tuple, got.tolist()))
+        if close(torch.tensor(rows), torch.tensor(sorted(map(tuple, expected.tolist())))):
+            return (
+                "The right codes, in the wrong order. The picture reads row by row from the top (the "
+                "largest z_2 first), and within a row from left to right (z_1 growing)."
+            )
+        return None
+
+    non_finite = (
+        "Your grid has infinite codes: the prior's quantile at probability 0 or 1 is -inf or +inf. "
+        "Take the probabilities from 0.05 to 0.95."
+    )
+    return run_check("grid_codes", answer, prior_quantile_grid, [(4,), (7,)], mistakes, non_finite, diagnose=diagnose)
 
 
 # ---------------------------------------------------------------- derive: how far the straight line sags
@@ -125,8 +216,21 @@ def check_midpoint_norm(answer: Callable[[Tensor], Tensor]) -> CheckResult:
     mistakes = [
         Mistake(
             lambda w: torch.cos(w),
-            "That is cos(omega). Write the midpoint as (z0 + z1) / 2 and expand "
-            "its squared norm: (r^2 + r^2 + 2 r^2 cos(omega)) / 4.",
+            "That is cos(omega), the cosine between the codes. Write the midpoint as (z0 + z1) / 2 "
+            "and expand its squared norm.",
+            "|(z0 + z1) / 2|^2 = (r^2 + r^2 + 2 r^2 cos(omega)) / 4.",
+        ),
+        Mistake(
+            lambda w: torch.cos(torch.deg2rad(w) / 2),
+            "omega is already in radians (torch's cos and sin take radians): do not convert it from degrees.",
+        ),
+        Mistake(
+            lambda w: 2 * torch.cos(w / 2),
+            "That is the norm of z0 + z1, divided by r. The midpoint is (z0 + z1) / 2: halve it.",
+        ),
+        Mistake(
+            lambda w: torch.sqrt(1 + torch.cos(w)),
+            "Close: |(z0 + z1) / 2|^2 divides |z0 + z1|^2 by 4, not by 2 (the square of 1/2).",
         ),
         Mistake(
             lambda w: torch.sin(w / 2),
@@ -136,7 +240,7 @@ def check_midpoint_norm(answer: Callable[[Tensor], Tensor]) -> CheckResult:
         Mistake(lambda w: (1 + torch.cos(w)) / 2, "That is the squared ratio: take its square root."),
         Mistake(lambda w: torch.full_like(w, 0.5**0.5), "1/sqrt(2) holds only for orthogonal codes, omega = pi/2."),
     ]
-    return run_check("midpoint_norm", answer, lambda w: torch.cos(w / 2), [(omega,)], mistakes)
+    return run_check("midpoint_norm", answer, lambda w: torch.cos(w / 2), [(omega,)], mistakes, raised=math_or_torch)
 
 
 # ---------------------------------------------------------------- predict: a 2-D VAE with beta = 4

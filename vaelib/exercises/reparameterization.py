@@ -5,71 +5,154 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from ..gaussian import reparameterize, reparameterized_gradient, score_function_gradient
-from .core import CheckResult, Mistake, answer_check, never_raises, read_answer, run_check, with_report
+from .core import (
+    FAIL,
+    CheckResult,
+    Mistake,
+    answer_check,
+    math_or_torch,
+    never_raises,
+    read_answer,
+    run_check,
+    with_report,
+)
 
 __all__ = [
     "check_constant_shift_prediction",
-    "check_logvar_gradient",
     "check_reparameterize",
     "check_score_function",
+    "check_softplus_gradient",
     "constant_shift_experiment",
 ]
 
 
 @never_raises
 def check_reparameterize(answer: Callable[[Tensor, Tensor, Tensor], Tensor]) -> CheckResult:
-    """Exercise: ``reparameterize(mu, logvar, eps) -> z = mu + sigma * eps``."""
+    """Exercise: ``reparameterize(mu, logvar, eps) -> z = mu + sigma * eps``, with the noise
+    ``eps`` given, and gradients that reach ``mu`` and ``logvar`` (the point of the trick)."""
     g = torch.Generator().manual_seed(6)
     cases = [tuple(torch.randn(4, 3, generator=g) for _ in range(3))]
     mistakes = [
         Mistake(
             lambda mu, lv, eps: mu + lv.exp() * eps,
-            "exp(logvar) is the variance sigma^2. The standard deviation is exp(0.5 * logvar).",
+            "exp(logvar) is the variance sigma^2, not the standard deviation.",
+            "sigma = exp(0.5 * logvar).",
         ),
-        Mistake(lambda mu, lv, eps: mu + lv * eps, "logvar is log(sigma^2), not sigma: sigma = exp(0.5 * logvar)."),
+        Mistake(lambda mu, lv, eps: mu + lv * eps, "logvar is log(sigma^2), not sigma: undo the log, and the square."),
         Mistake(
             lambda mu, lv, eps: mu + torch.sqrt(lv.abs()) * eps,
-            "logvar is a *log*: sigma = exp(0.5 * logvar), not the square root of logvar.",
+            "logvar is a *log*: undo it with exp, not with a square root.",
+        ),
+        Mistake(
+            lambda mu, lv, eps: mu + torch.exp(-0.5 * lv) * eps,
+            "exp(-logvar / 2) is 1 / sigma: the sign in the exponent is flipped.",
         ),
         Mistake(lambda mu, lv, eps: mu.clone(), "You returned mu: the sample needs the noise, z = mu + sigma * eps."),
+        Mistake(
+            lambda mu, lv, eps: mu - torch.exp(0.5 * lv) * eps,
+            "z = mu + sigma * eps, with a plus. (mu - sigma * eps has the same distribution, but it is "
+            "not the sample this eps gives.)",
+        ),
         Mistake(
             lambda mu, lv, eps: mu * eps + (0.5 * lv).exp(),
             "mu and sigma swapped roles: the noise is scaled by sigma and shifted by mu.",
         ),
     ]
-    return run_check("reparameterize", answer, reparameterize, cases, mistakes)
+
+    def diagnose(args, got):
+        """New noise on every call: the answer ignored the eps it was given."""
+        again = answer(*(a.clone() for a in args))
+        if isinstance(got, Tensor) and isinstance(again, Tensor) and not torch.equal(got, again):
+            return (
+                "Your function returns a different z on every call: it draws noise of its own "
+                "(torch.randn, torch.normal or a distribution's .sample()). Use the eps it is "
+                "given: z = mu + sigma * eps."
+            )
+        return None
+
+    result = run_check("reparameterize", answer, reparameterize, cases, mistakes, diagnose=diagnose)
+    if not result.passed:
+        return result
+    return _gradients_reach_mu_and_logvar(answer, *cases[0]) or result
+
+
+def _gradients_reach_mu_and_logvar(answer: Callable, mu: Tensor, logvar: Tensor, eps: Tensor) -> CheckResult | None:
+    """A failure if the sample ``answer`` returns carries no gradient to mu or logvar (None if it does)."""
+    mu, logvar = mu.clone().requires_grad_(), logvar.clone().requires_grad_()
+    z = answer(mu, logvar, eps.clone())
+    cut = (
+        "Right values, but {what}: you detached the sample (.detach(), .data, torch.no_grad(), "
+        "a new tensor built from its numbers, or a distribution's .sample()). The whole point of "
+        "the trick is that gradients flow through z = mu + sigma * eps, so compute it with "
+        "tensor operations on mu and logvar."
+    )
+    if not isinstance(z, Tensor) or not z.requires_grad:
+        return CheckResult("reparameterize", FAIL, cut.format(what="no gradient reaches mu or logvar"))
+    grad_mu, grad_logvar = torch.autograd.grad(z.sum(), [mu, logvar], allow_unused=True)
+    for name, grad in [("mu", grad_mu), ("logvar", grad_logvar)]:
+        if grad is None or not grad.abs().sum() > 0:
+            return CheckResult("reparameterize", FAIL, cut.format(what=f"no gradient reaches {name}"))
+    return None
+
+
+def _softplus_gradient(s: Tensor, eps: Tensor) -> Tensor:
+    """dz/ds for z = mu + softplus(s) * eps, by autograd."""
+    s = s.detach().clone().requires_grad_()
+    z = 0.3 + F.softplus(s) * eps
+    (grad,) = torch.autograd.grad(z.sum(), s)
+    return grad
 
 
 @never_raises
-def check_logvar_gradient(answer: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
-    """Exercise: ``dz_dlogvar(logvar, eps)``: the derivative of z = mu + exp(logvar / 2) * eps."""
+def check_softplus_gradient(answer: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
+    """Exercise (derive): ``dz_ds(s, eps)``, the derivative of z = mu + softplus(s) * eps with
+    respect to s, elementwise, by hand; checked against autograd."""
     g = torch.Generator().manual_seed(7)
-    cases = [(torch.randn(5, generator=g), torch.randn(5, generator=g))]
-
-    def reference(logvar, eps):
-        return 0.5 * torch.exp(0.5 * logvar) * eps
-
+    cases = [
+        (torch.randn(6, generator=g) * 2, torch.randn(6, generator=g)),
+        (torch.tensor([-6.0, 0.0, 6.0]), torch.tensor([1.0, -2.0, 0.5])),
+    ]
     mistakes = [
         Mistake(
-            lambda lv, eps: torch.exp(0.5 * lv) * eps,
-            "Chain rule: the derivative of exp(logvar / 2) is exp(logvar / 2) / 2. You lost the 1/2.",
+            lambda s, eps: F.softplus(s) * eps,
+            "That is sigma * eps, the term itself. Differentiate it with respect to s: what is the "
+            "derivative of softplus(s) = log(1 + e^s)?",
         ),
-        Mistake(lambda lv, eps: 0.5 * torch.exp(lv) * eps, "sigma is exp(0.5 * logvar), not exp(logvar)."),
-        Mistake(lambda lv, eps: torch.ones_like(lv), "That is dz/dmu. Differentiate with respect to logvar."),
         Mistake(
-            lambda lv, eps: 0.5 * torch.exp(0.5 * lv),
+            lambda s, eps: torch.sigmoid(s),
             "The noise eps multiplies sigma in z, so it multiplies the derivative too.",
         ),
+        Mistake(
+            lambda s, eps: torch.exp(s) * eps,
+            "That is the derivative of e^s, not of log(1 + e^s): the chain rule goes through the log too.",
+            "d/ds log(1 + e^s) = e^s / (1 + e^s).",
+        ),
+        Mistake(
+            lambda s, eps: torch.sigmoid(-s) * eps,
+            "For large s, softplus(s) is about s, so dz/ds must approach eps; yours approaches 0. "
+            "Check the chain rule: the derivative of log(u) is u' / u, with u = 1 + e^s.",
+        ),
+        Mistake(
+            lambda s, eps: torch.sigmoid(s) * (1 - torch.sigmoid(s)) * eps,
+            "That is the derivative of the sigmoid. Differentiate softplus(s) = log(1 + e^s) itself.",
+        ),
+        Mistake(
+            lambda s, eps: 0.5 * torch.exp(0.5 * s) * eps,
+            "That is the chapter's derivative for sigma = exp(logvar / 2). Here sigma = softplus(s) = log(1 + e^s).",
+        ),
+        Mistake(lambda s, eps: torch.ones_like(s), "That is dz/dmu. Differentiate with respect to s."),
     ]
-    return run_check("dz_dlogvar", answer, reference, cases, mistakes)
+    return run_check("dz_ds", answer, _softplus_gradient, cases, mistakes, raised=math_or_torch)
 
 
 @never_raises
 def check_score_function(answer: Callable[[Callable, float, float, Tensor], float]) -> CheckResult:
-    """Exercise: ``score_function(f, mu, sigma, z)``: REINFORCE estimate from given samples z."""
+    """Exercise: ``score_function(f, mu, sigma, z)``: REINFORCE estimate from given samples z,
+    as a Python float."""
     g = torch.Generator().manual_seed(8)
 
     def f(z):
@@ -89,6 +172,11 @@ def check_score_function(answer: Callable[[Callable, float, float, Tensor], floa
             "The score d/dmu log N(z; mu, sigma^2) is (z - mu) / sigma^2: divide by the variance.",
         ),
         Mistake(
+            lambda f, mu, s, z: (f(z) * (z - mu)).mean().item(),
+            "You left out the 1 / sigma^2 of the score: differentiate log N(z; mu, sigma^2) = "
+            "-(z - mu)^2 / (2 sigma^2) + ... with respect to mu.",
+        ),
+        Mistake(
             lambda f, mu, s, z: (2 * z).mean().item(),
             "That is the pathwise (reparameterized) gradient, which uses f'(z). The score-function "
             "estimator uses only values f(z), times the score (z - mu) / sigma^2.",
@@ -98,8 +186,21 @@ def check_score_function(answer: Callable[[Callable, float, float, Tensor], floa
             "That estimates E[f(z)], not its gradient: multiply f(z) by the score (z - mu) / sigma^2.",
         ),
         Mistake(lambda f, mu, s, z: -reference(f, mu, s, z), "The sign is flipped: the score is (z - mu) / sigma^2."),
+        Mistake(
+            lambda f, mu, s, z: (f(z) * (z - mu) / s**2).sum().item(),
+            "You summed over the samples: the estimate is their *mean*, an average of one-sample estimates.",
+        ),
+        Mistake(
+            lambda f, mu, s, z: f(z) * (z - mu) / s**2,
+            "Average the one-sample estimates over the samples: return one number.",
+        ),
+        Mistake(
+            lambda f, mu, s, z: ((f(z) - f(z).mean()) * (z - mu) / s**2).mean().item(),
+            "You subtracted a baseline, the mean of f(z): a good idea against the variance (and, "
+            "with the same samples, slightly biased), but this exercise asks for the plain estimator.",
+        ),
     ]
-    return run_check("score_function", answer, reference, cases, mistakes)
+    return run_check("score_function", answer, reference, cases, mistakes, python_number=True)
 
 
 # ---------------------------------------------------------------- predict: add a constant to f

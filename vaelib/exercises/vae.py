@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
-from ..gaussian import reparameterize
+from ..gaussian import gaussian_kl, reparameterize
 from ..losses import VAEObjective, vae_loss
 from ..models import VAE, MLPConfig
+from .autoencoders import ROUNDED, SATURATED_LOGITS
 from .core import (
     FAIL,
+    NOT_ATTEMPTED,
     PASS,
     CheckResult,
     LayerShapeError,
     Mistake,
     answer_check,
+    close,
     copy_layers,
     difference,
+    kind,
+    math_or_torch,
     never_raises,
     not_a_function,
     not_attempted,
@@ -29,8 +36,10 @@ from .core import (
     where_it_failed,
     with_report,
 )
+from .gaussians import WRONG_KLS
 
 __all__ = [
+    "check_elbo_identity",
     "check_gaussian_nll",
     "check_kl_warmup",
     "check_log_mean_exp",
@@ -44,63 +53,159 @@ __all__ = [
 def _vae_cases() -> list[tuple[Tensor, Tensor, Tensor, Tensor]]:
     g = torch.Generator().manual_seed(9)
     return [
+        (  # large logits, up to about 30, where sigmoid(logits) rounds to exactly 0 or 1
+            (torch.rand(3, 784, generator=g) > 0.7).float(),
+            torch.randn(3, 784, generator=g) * 8,
+            torch.randn(3, 5, generator=g),
+            torch.randn(3, 5, generator=g),
+        ),
         (
             torch.rand(4, 784, generator=g),
             torch.randn(4, 784, generator=g) * 2,
             torch.randn(4, 5, generator=g),
-            torch.randn(4, 5, generator=g) * 0.3,
-        )
+            torch.randn(4, 5, generator=g),
+        ),
     ]
+
+
+def _loss(**options) -> Callable:
+    return lambda x, logits, mu, lv: vae_loss(x, logits, mu, lv, **options)["loss"]
+
+
+def _recon(x: Tensor, logits: Tensor) -> Tensor:
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
+
+
+# Wrong losses of a VAE, each with its hint: the loss exercise and the loss of TinyVAE.
+_REDUCTION_MISTAKES = [
+    Mistake(
+        _loss(pixel_reduction="mean"),
+        "You averaged the reconstruction over pixels (the default reduction='mean'): it is now "
+        "784 times too small next to the KL. Sum over pixels, then average over images.",
+    ),
+    Mistake(
+        _loss(latent_reduction="mean"),
+        "You averaged the KL over the latent dimensions: it is now too small. Sum over latent "
+        "dimensions, then average over images.",
+    ),
+    Mistake(
+        _loss(pixel_reduction="mean", latent_reduction="mean"),
+        "Both terms are averaged over their dimensions. Sum over pixels and over latent "
+        "dimensions; only the batch is averaged.",
+    ),
+    Mistake(
+        lambda x, logits, mu, lv: _loss()(x, logits, mu, lv) * len(x),
+        "You summed over the batch: the loss then grows with the batch size. Average over images.",
+    ),
+]
+_LOSS_MISTAKES = [
+    *_REDUCTION_MISTAKES,
+    Mistake(
+        lambda x, logits, mu, lv: vae_loss(x, logits, mu, lv)["recon"] - vae_loss(x, logits, mu, lv)["kl"],
+        "Your KL term has the wrong sign. The loss is -ELBO = reconstruction + KL, and the KL, "
+        "0.5 * sum(mu^2 + exp(logvar) - 1 - logvar), is never negative: note the minus in front "
+        "of -0.5 * sum(1 + logvar - mu^2 - exp(logvar)).",
+    ),
+    Mistake(lambda x, logits, mu, lv: vae_loss(x, logits, mu, lv)["recon"], "You left out the KL term."),
+    Mistake(
+        lambda x, logits, mu, lv: -_loss()(x, logits, mu, lv),
+        "The sign is flipped: that is the ELBO, which training maximizes. The loss to minimize is -ELBO.",
+    ),
+    *[
+        Mistake(
+            lambda x, logits, mu, lv, kl=wrong.wrong: (_recon(x, logits) + kl(mu, lv)).mean(),
+            f"The reconstruction is right; the KL term is not. {wrong.hint}",
+            wrong.formula,
+        )
+        for wrong in WRONG_KLS[2:]  # its sign has a hint above; a missing 1/2 is below
+    ],
+    Mistake(
+        lambda x, logits, mu, lv: (_recon(x, logits) + 2 * gaussian_kl(mu, lv)).mean(),
+        "The reconstruction is right; the KL term is twice too large: it has a factor 1/2 in front.",
+    ),
+]
+
+
+def _saturation(answer: Callable, cases: list[tuple], reference: Callable, reductions: list[Mistake]):
+    """A ``diagnose`` for losses of logits: wrong on the first case (large logits) only, so the
+    answer went through probabilities (sigmoid then BCE); perhaps with a wrong reduction too."""
+    saturated, moderate = cases[0], cases[1]
+
+    def diagnose(args, got):
+        if args is not saturated or (isinstance(got, Tensor) and not torch.isfinite(got).all()):
+            return None
+        there = answer(*(a.clone() for a in moderate))
+        if close(there, reference(*moderate)):
+            return SATURATED_LOGITS
+        also = next((m.hint for m in reductions if close(there, m.wrong(*moderate))), None)
+        if also is None:
+            return None
+        return (
+            f"Two mistakes. {also} And you went through probabilities, sigmoid then BCE, which is "
+            f"wrong on large logits (here up to about 30). {ROUNDED}"
+        )
+
+    return diagnose
+
+
+def _loss_carries_gradient(exercise: str, loss, inputs: dict[str, Tensor]) -> CheckResult | None:
+    """A failure if ``loss`` cannot train: a Python number, a tensor cut from its graph, or one
+    whose gradient misses one of ``inputs``; None if it can."""
+    if not isinstance(loss, Tensor):
+        return CheckResult(
+            exercise,
+            FAIL,
+            f"Right value, but your loss is {kind(loss)}, not a tensor: a number has no gradient, so "
+            "loss.backward() fails and nothing trains. Return the tensor itself (no .item(), no float()).",
+        )
+    if not loss.requires_grad:
+        return CheckResult(
+            exercise,
+            FAIL,
+            "Right value, but your loss carries no gradient: it was cut from its graph (.detach(), "
+            ".item() turned back into a tensor, torch.no_grad(), .data). Compute it with tensor "
+            "operations all the way, so that loss.backward() reaches the model.",
+        )
+    names = list(inputs)
+    grads = torch.autograd.grad(loss.sum(), [inputs[n] for n in names], allow_unused=True)
+    cut = [n for n, grad in zip(names, grads, strict=True) if grad is None or not grad.abs().sum() > 0]
+    if cut:
+        return CheckResult(
+            exercise,
+            FAIL,
+            f"Right value, but no gradient reaches {' and '.join(cut)}: part of your loss was "
+            "detached from its graph, so training would never change what produced it.",
+        )
+    return None
 
 
 @never_raises
 def check_vae_loss(answer: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]) -> CheckResult:
-    """Exercise: the negative ELBO in nats per image (sum over pixels and latents, mean over images)."""
-
-    def loss(**options):
-        return lambda x, logits, mu, lv: vae_loss(x, logits, mu, lv, **options)["loss"]
-
-    def summed_over_batch(x, logits, mu, lv):
-        return loss()(x, logits, mu, lv) * len(x)
-
-    mistakes = [
-        Mistake(
-            loss(pixel_reduction="mean"),
-            "You averaged the reconstruction over pixels (the default reduction='mean'): it is now "
-            "784 times too small next to the KL. Sum over pixels, then average over images.",
-        ),
-        Mistake(
-            loss(latent_reduction="mean"),
-            "You averaged the KL over the latent dimensions: it is now too small. Sum over latent "
-            "dimensions, then average over images.",
-        ),
-        Mistake(
-            loss(pixel_reduction="mean", latent_reduction="mean"),
-            "Both terms are averaged over their dimensions. Sum over pixels and over latent "
-            "dimensions; only the batch is averaged.",
-        ),
-        Mistake(
-            summed_over_batch,
-            "You summed over the batch: the loss then grows with the batch size. Average over images.",
-        ),
-        Mistake(
-            lambda x, logits, mu, lv: vae_loss(x, logits, mu, lv)["recon"] - vae_loss(x, logits, mu, lv)["kl"],
-            "Your KL term has the wrong sign. The loss is -ELBO = reconstruction + KL, and the KL, "
-            "0.5 * sum(mu^2 + exp(logvar) - 1 - logvar), is never negative: note the minus in front "
-            "of -0.5 * sum(1 + logvar - mu^2 - exp(logvar)).",
-        ),
-        Mistake(lambda x, logits, mu, lv: vae_loss(x, logits, mu, lv)["recon"], "You left out the KL term."),
-    ]
-    return run_check("vae_loss", answer, loss(), _vae_cases(), mistakes)
+    """Exercise: the negative ELBO in nats per image (sum over pixels and latents, mean over
+    images), as a tensor that carries gradient to the logits, mu and logvar."""
+    cases = _vae_cases()
+    diagnose = _saturation(answer, cases, _loss(), _REDUCTION_MISTAKES)
+    result = run_check("vae_loss", answer, _loss(), cases, _LOSS_MISTAKES, diagnose=diagnose)
+    if not result.passed:
+        return result
+    x, logits, mu, logvar = cases[1]
+    inputs = {name: t.clone().requires_grad_() for name, t in [("logits", logits), ("mu", mu), ("logvar", logvar)]}
+    with warnings.catch_warnings():  # .item() of a tensor that requires grad warns; the hint says more
+        warnings.simplefilter("ignore")
+        loss = answer(x.clone(), *inputs.values())
+    return _loss_carries_gradient("vae_loss", loss, inputs) or result
 
 
 @never_raises
 def check_log_mean_exp(answer: Callable[[Tensor], Tensor]) -> CheckResult:
     """Exercise: ``log_mean_exp(log_w) -> [B]``: log(mean_k exp(log_w[k])) over dim 0, stably."""
     g = torch.Generator().manual_seed(10)
+    # Columns of very different scales: one maximum for the whole tensor is not enough.
+    scales = torch.cat([torch.randn(40, 1, generator=g) * 2 - 1000.0, torch.randn(40, 1, generator=g) - 10.0], 1)
     cases = [
         (torch.randn(50, 3, generator=g) * 3 - 100.0,),
         (torch.randn(20, 2, generator=g) - 900.0,),  # exp underflows to 0
+        (scales,),
     ]
 
     def reference(log_w):
@@ -120,37 +225,111 @@ def check_log_mean_exp(answer: Callable[[Tensor], Tensor]) -> CheckResult:
             lambda lw: torch.logsumexp(lw, dim=1) - math.log(lw.shape[1]),
             "Combine the K samples, which run along dim 0: one value per image.",
         ),
+        Mistake(
+            lambda lw: torch.logsumexp(lw, dim=0) - math.log(lw.shape[1]),
+            "You subtracted the log of the number of columns, log_w.shape[1]. The mean is over the K "
+            "samples, along dim 0: subtract log(K), K = log_w.shape[0].",
+        ),
+        Mistake(
+            lambda lw: torch.logsumexp(lw, dim=0) / len(lw),
+            "Dividing the log by K is not the log of the mean: the 1/K inside the log becomes -log(K) outside it.",
+        ),
+        Mistake(
+            lambda lw: torch.logsumexp(lw - lw.max(0).values, dim=0) - math.log(len(lw)),
+            "You subtracted the maximum before exponentiating, which is right, but never added it "
+            "back: log mean exp(w) = m + log mean exp(w - m).",
+        ),
+        Mistake(
+            lambda lw: reference(lw)[None],
+            "Return one value per column, shape [B]: drop the dimension you kept (keepdim=True leaves [1, B]).",
+        ),
     ]
+    _, _, mixed = cases
+
+    def diagnose(args, got):
+        if args is mixed and isinstance(got, Tensor) and not torch.isfinite(got).all():
+            return (
+                "Right when all the columns are alike, inf or NaN when they differ (here one column "
+                "near -1000, the other near -10): one maximum for the whole tensor leaves exp(-990) "
+                "in the first column, which underflows to 0. Subtract each column's own maximum "
+                "(over dim 0, keepdim=True), or use torch.logsumexp."
+            )
+        return None
+
     hint = (
         "Your result contains inf or NaN: exp(-900) underflows to 0 and its log is -inf. "
         "Subtract the maximum before exponentiating, or use torch.logsumexp."
     )
-    return run_check("log_mean_exp", answer, reference, cases, mistakes, non_finite_hint=hint)
+    return run_check(
+        "log_mean_exp",
+        answer,
+        reference,
+        cases,
+        mistakes,
+        non_finite_hint=hint,
+        diagnose=diagnose,
+        raised=math_or_torch,
+    )
 
 
 @never_raises
 def check_kl_warmup(answer: Callable[[int, int, float], float]) -> CheckResult:
-    """Exercise: ``warmup_beta(step, warmup_steps, beta)``: rises linearly from 0 to beta, then stays."""
+    """Exercise: ``warmup_beta(step, warmup_steps, beta)``: rises linearly from 0 to beta, then
+    stays; with ``warmup_steps = 0`` (no warm-up), beta from step 0.  A Python float."""
 
     def reference(step, warmup_steps, beta):
-        return beta * min(1.0, step / warmup_steps)
+        return beta if warmup_steps == 0 else beta * min(1.0, step / warmup_steps)
 
     def many(fn):
+        def run(steps, warmup, beta):
+            values = tuple(fn(s, warmup, beta) for s in steps)
+            return None if any(v is None for v in values) else values  # None: a missing return
+
+        return run
+
+    def numbers(fn):
         return lambda steps, warmup, beta: tuple(float(fn(s, warmup, beta)) for s in steps)
 
-    cases = [([0, 250, 500, 1000, 3000], 1000, 1.0), ([0, 10, 20, 40], 20, 4.0)]
+    cases = [([0, 250, 500, 1000, 3000], 1000, 1.0), ([0, 10, 20, 40], 20, 4.0), ([0, 1, 5], 0, 2.0)]
     mistakes = [
         Mistake(
-            many(lambda s, w, b: b * s / w),
-            "Beta keeps growing after the warm-up: cap it at beta (min(1, step / warmup_steps)).",
+            numbers(lambda s, w, b: b * s / w),
+            "Beta keeps growing after the warm-up: it must stop rising once it reaches beta.",
+            "Cap the ramp: beta * min(1, step / warmup_steps).",
         ),
-        Mistake(many(lambda s, w, b: min(1.0, s / w)), "The ramp ends at 1, not at beta: multiply by beta."),
+        Mistake(numbers(lambda s, w, b: min(1.0, s / w)), "The ramp ends at 1, not at beta: multiply by beta."),
         Mistake(
-            many(lambda s, w, b: b * (1 - min(1.0, s / w))),
+            numbers(lambda s, w, b: b * (1 - min(1.0, s / w))),
             "The ramp runs backwards: beta starts at 0 and rises to its full value.",
         ),
+        Mistake(
+            numbers(lambda s, w, b: b * min(1.0, (s + 1) / w)),
+            "Off by one: at step 0 the weight is exactly 0, and it reaches beta at step warmup_steps.",
+        ),
+        Mistake(
+            numbers(lambda s, w, b: b * min(1.0, s // w)),
+            "Your weight jumps from 0 to beta at the end of the warm-up: step // warmup_steps is "
+            "integer division. Use / for a linear ramp.",
+        ),
+        Mistake(
+            numbers(lambda s, w, b: b * max(1.0, s / w)),
+            "You took the larger of 1 and step / warmup_steps: beta from step 0, then more. Take the smaller.",
+        ),
+        Mistake(
+            numbers(lambda s, w, b: b * min(1.0, s / max(w, 1))),
+            "With warmup_steps = 0 there is no warm-up: the weight is beta from step 0 on. Yours starts at 0.",
+        ),
     ]
-    return run_check("warmup_beta", many(answer), many(reference), cases, mistakes)
+
+    def raised(err, args):
+        if isinstance(err, ZeroDivisionError) and args[1] == 0:
+            return (
+                "With warmup_steps = 0 there is no warm-up (the chapter trains that way too): the "
+                "weight is beta from step 0 on. Treat that case before you divide by warmup_steps."
+            )
+        return None
+
+    return run_check("warmup_beta", many(answer), many(reference), cases, mistakes, python_number=True, raised=raised)
 
 
 # ---------------------------------------------------------------- implement: a VAE from scratch
@@ -167,18 +346,57 @@ _LAYERS = {  # the student's layer -> where vaelib's VAE keeps it
 
 def _vae_module_outputs(cls, latent_dim: int = 8):
     """Build ``cls(latent_dim)``, give vaelib's VAE its weights, and run both on one batch:
-    ``(student, reference)``, each ``(logits, mu, logvar, loss)``."""
+    ``(student, reference, context)``, each of the first two ``(logits, mu, logvar, loss)``;
+    the context holds what the hints need (the batch, the noise, the reference model, a second
+    forward pass of the student's model)."""
     model = seeded(lambda: cls(latent_dim))
     g = torch.Generator().manual_seed(11)
     x, eps = torch.rand(5, 784, generator=g), torch.randn(5, latent_dim, generator=g)
-    logits, mu, logvar = model(x.clone(), eps.clone())  # first: a stub says "not attempted" here
+    model(x.clone(), eps.clone())  # first: a stub says "not attempted" here
+    with torch.no_grad():  # mu and logvar of order 1, so that every term of the KL weighs in the loss
+        for name, scale in [("to_mu", 1.0), ("to_logvar", 1.0)]:
+            layer = getattr(model, name, None)
+            if isinstance(getattr(layer, "bias", None), Tensor):
+                layer.bias.add_(scale * torch.randn(layer.bias.shape, generator=g))
+    logits, mu, logvar = model(x.clone(), eps.clone())
+    again = model(x.clone(), eps.clone())[0]
     loss = model.loss(x.clone(), eps.clone())
     reference = seeded(lambda: VAE(MLPConfig(input_dim=784, hidden_dims=(400,), latent_dim=latent_dim)))
     copy_layers(model, reference, _LAYERS)
     mu_ref, logvar_ref = reference.encode(x)
     logits_ref = reference.decode(reparameterize(mu_ref, logvar_ref, eps))
     loss_ref = vae_loss(x, logits_ref, mu_ref, logvar_ref)["loss"]
-    return (logits, mu, logvar, loss), tuple(t.detach() for t in (logits_ref, mu_ref, logvar_ref, loss_ref))
+    expected = tuple(t.detach() for t in (logits_ref, mu_ref, logvar_ref, loss_ref))
+    context = {"x": x, "eps": eps, "reference": reference, "again": again, "params": list(model.parameters())}
+    return (logits, mu, logvar, loss), expected, context
+
+
+def _logits_hint(got: Tensor, expected: tuple, context: dict) -> str:
+    """What is wrong in the logits of a TinyVAE whose mu and logvar are right."""
+    _, mu, logvar, _ = expected
+    decode, eps = context["reference"].decode, context["eps"]
+    if isinstance(context["again"], Tensor) and not torch.equal(context["again"].detach(), got.detach()):
+        return (
+            "Your forward pass gives different logits on every call: it draws noise of its own. "
+            "Build z from the eps that forward is given: z = mu + sigma * eps."
+        )
+    with torch.no_grad():
+        known = [
+            (decode(mu + logvar.exp() * eps), "exp(logvar) is the variance: sigma = exp(logvar / 2)."),
+            (decode(mu), "You decoded mu itself: decode the sample z = mu + sigma * eps."),
+            (torch.sigmoid(expected[0]), "No sigmoid at the end: the decoder returns logits, which the loss takes."),
+        ]
+    return next((hint for wrong, hint in known if close(got, wrong)), _VAE_HINTS["the logits"])
+
+
+def _loss_hint(got, expected: tuple, context: dict) -> str:
+    """What is wrong in the loss of a TinyVAE whose forward pass is right."""
+    logits, mu, logvar, _ = expected
+    args = (context["x"], logits, mu, logvar)
+    return next(
+        (m.hint for m in _LOSS_MISTAKES if close(got, m.wrong(*args))),
+        _VAE_HINTS["the loss"],
+    )
 
 
 @never_raises
@@ -191,7 +409,7 @@ def check_vae_module(answer) -> CheckResult:
     if answer is None or not isinstance(answer, type):
         return not_a_function("vae_module", answer, what="class")
     try:
-        got, expected = _vae_module_outputs(answer)
+        got, expected, context = _vae_module_outputs(answer)
     except NotImplementedError:
         return not_attempted("vae_module")
     except LayerShapeError as err:
@@ -204,7 +422,21 @@ def check_vae_module(answer) -> CheckResult:
         name, mine, theirs = names[k], got[k], expected[k]
         problem = difference(mine, theirs)
         if problem is not None:
-            return CheckResult("vae_module", FAIL, f"In {name}: {problem} {_VAE_HINTS[name]}")
+            if name == "the logits":
+                hint = _logits_hint(mine, expected, context)
+            elif name == "the loss":
+                hint = _loss_hint(mine, expected, context)
+            else:
+                hint = _VAE_HINTS[name]
+            return CheckResult("vae_module", FAIL, f"In {name}: {problem} {hint}")
+    loss = got[3]
+    if not isinstance(loss, Tensor) or not loss.requires_grad:
+        weights = {}
+    else:
+        weights = {"the encoder": context["params"][0], "the decoder": context["params"][-1]}
+    cannot_train = _loss_carries_gradient("vae_module", loss, weights)
+    if cannot_train is not None:
+        return CheckResult("vae_module", FAIL, f"In the loss: {cannot_train.message}")
     return CheckResult("vae_module", PASS, "Well done! Your VAE computes exactly what vaelib's does.")
 
 
@@ -232,26 +464,258 @@ def check_gaussian_nll(answer: Callable[[Tensor, Tensor, float], Tensor]) -> Che
     g = torch.Generator().manual_seed(13)
     x, x_hat = torch.rand(4, 784, generator=g), torch.rand(4, 784, generator=g)
     cases = [(x, x_hat, 0.1), (x, x_hat, math.sqrt(0.5)), (x[:, :10], x_hat[:, :10], 2.0)]
+
+    def squared(x, xh):
+        return ((x - xh) ** 2).sum(1)
+
+    def constant(x, s):
+        return 0.5 * x.shape[1] * math.log(2 * math.pi * s**2)
+
     mistakes = [
         Mistake(
-            lambda x, xh, s: ((x - xh) ** 2).sum(1) / (2 * s**2),
-            "Right up to a constant: add the normalizer, D/2 log(2 pi sigma^2), from the Gaussian's "
-            "density; without it the numbers are not nats.",
+            lambda x, xh, s: squared(x, xh) / (2 * s**2),
+            "Right up to a constant: a negative log-density in nats keeps the Gaussian's normalizing "
+            "constant, the factor in front of the exp, once for every pixel.",
+            "For D pixels it adds D/2 log(2 pi sigma^2).",
         ),
         Mistake(
-            lambda x, xh, s: ((x - xh) ** 2).sum(1) / (2 * s) + 0.5 * x.shape[1] * math.log(2 * math.pi * s**2),
+            lambda x, xh, s: squared(x, xh) / (2 * s) + constant(x, s),
             "Divide the squared error by 2 sigma^2, the variance, not by 2 sigma.",
+        ),
+        Mistake(
+            lambda x, xh, s: squared(x, xh) + constant(x, s),
+            "The squared error is weighted: log N has -(x - x_hat)^2 / (2 sigma^2). Divide by 2 sigma^2.",
         ),
         Mistake(
             lambda x, xh, s: _gaussian_nll(x, xh, s) / x.shape[1],
             "Sum over the pixels: a log-likelihood of an image is the sum over its pixels.",
         ),
         Mistake(
-            lambda x, xh, s: ((x - xh) ** 2).sum(1) / (2 * s**2) + x.shape[1] * math.log(s),
-            "The constant is D/2 log(2 pi sigma^2): you left out the 2 pi.",
+            lambda x, xh, s: _gaussian_nll(x, xh, s).mean(),
+            "You averaged over the images. Return one number per image, shape [B].",
+        ),
+        Mistake(
+            lambda x, xh, s: -_gaussian_nll(x, xh, s),
+            "The sign is flipped: that is the log-density. The exercise asks for its negative, a loss.",
+        ),
+        Mistake(
+            lambda x, xh, s: squared(x, xh) / (2 * s**2) + x.shape[1] * math.log(s),
+            "Your normalizing constant has no 2 pi. Go back to the density of chapter 2: what stands "
+            "in front of the exp?",
+        ),
+        Mistake(
+            lambda x, xh, s: squared(x, xh) / (2 * s**2) + 0.5 * x.shape[1] * math.log(2 * math.pi * s),
+            "Inside the constant's log goes the variance, sigma^2, not sigma: the density has "
+            "1 / sqrt(2 pi sigma^2) in front.",
+        ),
+        Mistake(
+            lambda x, xh, s: squared(x, xh) / (2 * s**2) + 2 * constant(x, s),
+            "Your constant is twice too large: the density has 1 / *sqrt*(2 pi sigma^2) in front, "
+            "and the square root halves the log.",
+        ),
+        Mistake(
+            lambda x, xh, s: squared(x, xh) / (2 * s**2) + constant(x, s) / x.shape[1],
+            "The constant comes once per *pixel*: D 1-D Gaussians, D normalizers.",
         ),
     ]
-    return run_check("gaussian_nll", answer, _gaussian_nll, cases, mistakes)
+    return run_check("gaussian_nll", answer, _gaussian_nll, cases, mistakes, raised=math_or_torch)
+
+
+# ---------------------------------------------------------------- derive: the ELBO's gap is the KL to the posterior
+
+
+def _log_normal(x: Tensor, mean: Tensor, var: Tensor) -> Tensor:
+    return -0.5 * torch.log(2 * math.pi * var) - (x - mean) ** 2 / (2 * var)
+
+
+def _kl_normal(m1: Tensor, t1: Tensor, m2: Tensor, t2: Tensor) -> Tensor:
+    """KL(N(m1, t1^2) || N(m2, t2^2)), with standard deviations t1, t2."""
+    return torch.log(t2 / t1) + (t1**2 + (m1 - m2) ** 2) / (2 * t2**2) - 0.5
+
+
+def _posterior(x, w, b, s) -> tuple[Tensor, Tensor]:
+    """The mean and the standard deviation of p(z | x) in the 1-D linear-Gaussian model."""
+    return w * (x - b) / (w**2 + s**2), torch.sqrt(s**2 / (w**2 + s**2))
+
+
+def _log_px(x, w, b, s) -> Tensor:
+    return _log_normal(x, b, w**2 + s**2)
+
+
+def _expected_log_lik(x, w, b, s, m, t) -> Tensor:
+    """E_q[log N(x; w z + b, s^2)] for q = N(m, t^2)."""
+    return -0.5 * torch.log(2 * math.pi * s**2) - ((x - b - w * m) ** 2 + w**2 * t**2) / (2 * s**2)
+
+
+def _prior_kl(m, t) -> Tensor:
+    return 0.5 * (m**2 + t**2 - 1 - torch.log(t**2))
+
+
+def _elbo(x, w, b, s, m, t) -> Tensor:
+    return _expected_log_lik(x, w, b, s, m, t) - _prior_kl(m, t)
+
+
+def _posterior_kl(x, w, b, s, m, t) -> Tensor:
+    return _kl_normal(m, t, *_posterior(x, w, b, s))
+
+
+def _elbo_cases() -> list[tuple[Tensor, ...]]:
+    """Elementwise arguments ``(x, w, b, s, m, t)``: random models and q's, then q = the posterior."""
+    g = torch.Generator().manual_seed(19)
+
+    def draw(*shape, scale=1.0, shift=0.0, positive=False):
+        values = torch.randn(*shape, generator=g, dtype=torch.float64) * scale + shift
+        return values.abs() + 0.3 if positive else values
+
+    n = 6
+    x, w, b, s = draw(n, scale=2.0), draw(n, scale=1.5), draw(n), draw(n, scale=0.5, positive=True)
+    m, t = draw(n), draw(n, scale=0.5, positive=True)
+    x2, w2, b2, s2 = draw(n, scale=3.0), draw(n, scale=0.7), draw(n, scale=2.0), draw(n, positive=True)
+    return [
+        (x, w, b, s, m, t),
+        (x2, w2, b2, s2, *_posterior(x2, w2, b2, s2)),  # q = p(z | x): the bound is tight
+        (x2, w2, b2, s2, draw(n, scale=2.0), draw(n, scale=2.0, positive=True)),
+    ]
+
+
+_ELBO_MISTAKES = [
+    Mistake(
+        lambda x, w, b, s, m, t: _expected_log_lik(x, w, b, s, m, t) + _prior_kl(m, t),
+        "The KL to the prior enters the ELBO with a minus: it is what the code costs, subtracted "
+        "from the expected log-likelihood.",
+    ),
+    Mistake(
+        lambda x, w, b, s, m, t: -_elbo(x, w, b, s, m, t),
+        "The sign is flipped: that is the loss, -ELBO. Return the ELBO itself, a lower bound on log p(x).",
+    ),
+    Mistake(
+        lambda x, w, b, s, m, t: _expected_log_lik(x, w, b, s, m, 0 * t) - _prior_kl(m, t),
+        "E_q[(x - b - w z)^2] is not (x - b - w m)^2: z varies under q, and its spread adds a term.",
+        "E_q[(x - b - w z)^2] = (x - b - w m)^2 + w^2 t^2, since E_q[(z - m)^2] = t^2.",
+    ),
+    Mistake(
+        lambda x, w, b, s, m, t: _expected_log_lik(x, w, b, s, m, t.sqrt()) - _prior_kl(m, t.sqrt()),
+        "t is q's standard deviation, not its variance: its square t^2 goes where a variance "
+        "belongs, in the expected squared error (w^2 t^2) and in the KL.",
+    ),
+    Mistake(
+        lambda x, w, b, s, m, t: _expected_log_lik(x, w, b, s, m, t.sqrt()) - _prior_kl(m, t),
+        "t is q's standard deviation: the variance of w z under q is w^2 t^2, not w^2 t.",
+    ),
+    Mistake(
+        lambda x, w, b, s, m, t: _expected_log_lik(x, w, b, s, m, t) - _prior_kl(m, t.sqrt()),
+        "t is q's standard deviation: the KL to N(0, 1) has the variance t^2 (and its log), not t.",
+    ),
+    Mistake(
+        lambda x, w, b, s, m, t: _expected_log_lik(x, w, b, s.sqrt(), m, t) - _prior_kl(m, t),
+        "s is the standard deviation of p(x | z): its variance s^2 divides the squared error and "
+        "goes inside the log of the normalizer.",
+    ),
+    Mistake(
+        lambda x, w, b, s, m, t: _elbo(x, w, b, s, m, t) + 0.5 * math.log(2 * math.pi),
+        "You left out the log(2 pi) of the normalizer: log N(x; mean, s^2) = -log(2 pi s^2) / 2 - ...",
+    ),
+    Mistake(
+        lambda x, w, b, s, m, t: _elbo(x, w, b, s, m, t) + 0.5 * torch.log(2 * math.pi * s**2),
+        "You left out the normalizer of p(x | z), -log(2 pi s^2) / 2: without it the ELBO is not in "
+        "nats, and cannot meet log p(x).",
+    ),
+    Mistake(
+        lambda x, w, b, s, m, t: (
+            _expected_log_lik(x, w, b, s, m, t) - _prior_kl(m, t) - _posterior_kl(x, w, b, s, m, t)
+        ),
+        "You subtracted the KL to the posterior, which is what the ELBO misses of log p(x). The "
+        "ELBO subtracts the KL to the *prior*, N(0, 1).",
+    ),
+]
+
+_POSTERIOR_KL_MISTAKES = [
+    Mistake(
+        lambda x, w, b, s, m, t: _prior_kl(m, t),
+        "That is the KL to the prior, p(z) = N(0, 1). The gap between the ELBO and log p(x) is the "
+        "KL to the *posterior*, p(z | x), whose mean and variance the exercise gives.",
+    ),
+    Mistake(
+        lambda x, w, b, s, m, t: _kl_normal(*_posterior(x, w, b, s), m, t),
+        "That is KL(p(z | x) || q), the other direction: the KL is not symmetric. The gap is KL(q || p(z | x)).",
+    ),
+    Mistake(
+        lambda x, w, b, s, m, t: _kl_normal(m, t, _posterior(x, w, b, s)[0], _posterior(x, w, b, s)[1] ** 2),
+        "s^2 / (w^2 + s^2) is the posterior's *variance*; chapter 2's KL of two Gaussians takes "
+        "standard deviations (or put the variance where sigma^2 appears).",
+    ),
+    Mistake(
+        lambda x, w, b, s, m, t: _kl_normal(m, t.sqrt(), *_posterior(x, w, b, s)),
+        "t is q's standard deviation, not its variance.",
+    ),
+    Mistake(
+        lambda x, w, b, s, m, t: -_posterior_kl(x, w, b, s, m, t),
+        "The sign is flipped: a KL divergence is never negative.",
+    ),
+    Mistake(
+        lambda x, w, b, s, m, t: _posterior_kl(x, w, b, s, m, t) + 0.5,
+        "You are missing the -1/2 of the KL of two Gaussians: with q = p(z | x) the KL must be 0.",
+    ),
+]
+
+
+def _named(result: CheckResult, function: str) -> CheckResult:
+    """``result`` of one of the exercise's two functions, its failure message naming which."""
+    if result.status != FAIL:
+        return result
+    return CheckResult("elbo_identity", FAIL, f"In {function}: {result.message}")
+
+
+@never_raises
+def check_elbo_identity(elbo, posterior_kl=None) -> CheckResult:
+    """Exercise (derive): on the model p(z) = N(0, 1), p(x | z) = N(w z + b, s^2), whose marginal
+    N(b, w^2 + s^2) and posterior are known, ``elbo(x, w, b, s, m, t)`` (the ELBO of
+    q = N(m, t^2), in closed form) and ``posterior_kl(x, w, b, s, m, t)`` (KL(q || p(z | x))),
+    elementwise; checked against the closed forms, then the identity
+    log p(x) = ELBO + KL(q || p(z | x)) is verified with the student's functions, tight at
+    q = p(z | x)."""
+    cases = _elbo_cases()
+    for name, function in [("elbo", elbo), ("posterior_kl", posterior_kl)]:
+        if function is None or not callable(function):
+            return not_a_function("elbo_identity", function, what=f"function {name}")
+    first = _named(
+        run_check("elbo_identity", elbo, _elbo, cases, _ELBO_MISTAKES, tolerance=1e-6, raised=math_or_torch), "elbo"
+    )
+    if not first.passed:
+        return first
+    second = run_check(
+        "elbo_identity",
+        posterior_kl,
+        _posterior_kl,
+        cases,
+        _POSTERIOR_KL_MISTAKES,
+        tolerance=1e-6,
+        raised=math_or_torch,
+    )
+    if second.status == NOT_ATTEMPTED:
+        return CheckResult(
+            "elbo_identity",
+            NOT_ATTEMPTED,
+            "Your elbo is right. Now write posterior_kl in its cell, then run this check again.",
+        )
+    if not second.passed:
+        return _named(second, "posterior_kl")
+    # Both right: the identity, with the student's own functions.
+    gaps = []
+    for x, w, b, s, m, t in cases:
+        total = torch.as_tensor(elbo(x, w, b, s, m, t)) + torch.as_tensor(posterior_kl(x, w, b, s, m, t))
+        gaps.append((total - _log_px(x, w, b, s)).abs().max().item())
+    x, w, b, s, m, t = cases[1]
+    tight = (torch.as_tensor(elbo(x, w, b, s, m, t)) - _log_px(x, w, b, s)).abs().max().item()
+    if max(gaps) > 1e-6 or tight > 1e-6:
+        return CheckResult("elbo_identity", FAIL, "Your ELBO plus your KL does not add up to log p(x).")
+    return CheckResult(
+        "elbo_identity",
+        PASS,
+        f"Well done! On {sum(len(c[0]) for c in cases)} pairs of x and q, your ELBO plus your KL to the "
+        f"posterior equals log N(x; b, w^2 + s^2) to {max(gaps):.0e} nats; at q = p(z | x) the KL is 0 "
+        "and the ELBO is log p(x) itself: the bound is tight.",
+    )
 
 
 # ---------------------------------------------------------------- predict: MSE with another sigma
