@@ -87,7 +87,7 @@ _REDUCTION_MISTAKES = [
 ]
 
 ROUNDED = (
-    "In float32, sigmoid rounds a large logit to exactly 1 (or 0), and log(1 - p) becomes log(0), "
+    "In float32, sigmoid rounds a large logit to exactly 1 (or 0), and log(1 - x_hat) becomes log(0), "
     "which is clamped (PyTorch stops it at -100; an epsilon does the same): those pixels' errors come "
     "out wrong. Compute the loss from the logits, with the with-logits form of the loss, exact for any logit."
 )
@@ -468,7 +468,7 @@ def _floor(x: Tensor) -> Tensor:
 @never_raises
 def check_bce_floor(answer: Callable[[Tensor], Tensor]) -> CheckResult:
     """Exercise (derive): ``bce_floor(x) -> [B]``: the smallest summed BCE any decoder
-    can reach on images ``x``, reached at p = x: the pixels' summed binary entropy."""
+    can reach on images ``x``, reached at x_hat = x: the pixels' summed binary entropy."""
     g = torch.Generator().manual_seed(8)
     grey = torch.rand(4, 784, generator=g)
     binary = (torch.rand(3, 784, generator=g) > 0.8).float()
@@ -478,8 +478,8 @@ def check_bce_floor(answer: Callable[[Tensor], Tensor]) -> CheckResult:
         Mistake(
             lambda x: torch.zeros(len(x)),
             "A decoder can reach 0 only on pixels that are exactly 0 or 1. "
-            "Set the derivative with respect to p to zero: which p is best for a grey pixel?",
-            "The best p is x itself. What is the BCE there?",
+            "Set the derivative with respect to x_hat to zero: which x_hat is best for a grey pixel?",
+            "The best x_hat is x itself. What is the BCE there?",
         ),
         Mistake(lambda x: -_floor(x), "The sign is flipped: a BCE is never negative."),
         Mistake(lambda x: _floor(x) / 784, "Sum over the pixels, as the reconstruction error does: nats per image."),
@@ -500,7 +500,7 @@ def check_bce_floor(answer: Callable[[Tensor], Tensor]) -> CheckResult:
     ]
     zero_log_zero = (
         "Your result has NaN where a pixel is exactly 0 or 1: log(0) is -inf, and 0 * -inf is NaN. "
-        "The limit of p log p as p -> 0 is 0: use torch.xlogy(x, x), which returns 0 there."
+        "The limit of x log x as x -> 0 is 0: use torch.xlogy(x, x), which returns 0 there."
     )
     return run_check("bce_floor", answer, _floor, cases, mistakes, zero_log_zero)
 
