@@ -63,7 +63,8 @@ def auc_solution(normal, anomalous):
 
 def standardize_solution(train, test):
     mean, std = train.mean(0), train.std(0)
-    return (train - mean) / std, (test - mean) / std
+    eps = 1e-6  # a pixel that is always 0 has std 0
+    return (train - mean) / (std + eps), (test - mean) / (std + eps)
 
 
 def training_step_solution(model, optimizer, batch):
@@ -234,6 +235,59 @@ class LabelFirst(TinyCVAE):
 class BlindDecoder(TinyCVAE):
     def __init__(self, latent_dim=4):
         super().__init__(latent_dim, decoder_sees_label=False)
+
+
+def tiny_cvae(sample=None, encoder_relu=True, decoder_relu=True, sigmoid=False, layers=None):
+    """A TinyCVAE written otherwise: its own sample (from mu, logvar, eps), a ReLU left out, a
+    sigmoid at the end, or some layers of its own (``layers``: name -> a function of latent_dim)."""
+
+    class Variant(TinyCVAE):
+        def __init__(self, latent_dim=4):
+            super().__init__(latent_dim)
+            for name, make in (layers or {}).items():
+                setattr(self, name, make(latent_dim))
+
+        def forward(self, x, y, eps):
+            label = F.one_hot(y, 10).float()
+            h = self.hidden(torch.cat([x, label], 1))
+            h = torch.relu(h) if encoder_relu else h
+            mu, logvar = self.to_mu(h), self.to_logvar(h)
+            z = sample(mu, logvar, eps) if sample else mu + torch.exp(0.5 * logvar) * eps
+            h = self.decoder_hidden(torch.cat([z, label], 1))
+            logits = self.decoder_out(torch.relu(h) if decoder_relu else h)
+            return (torch.sigmoid(logits) if sigmoid else logits), mu, logvar
+
+    return Variant
+
+
+def _sequential_hidden(inputs):
+    """A student's reading of "hidden: 784 -> 400, followed by a ReLU": the ReLU inside the layer."""
+
+    def init(self, latent_dim=20):
+        TinyVAE.__init__(self, latent_dim)
+        self.hidden = nn.Sequential(nn.Linear(inputs, 400), nn.ReLU())
+
+    return init
+
+
+def _sigmoid_bce_loss(self, x, eps):
+    logits, mu, logvar = self(x, eps)
+    recon = F.binary_cross_entropy(torch.sigmoid(logits), x, reduction="none").sum(1)
+    return (recon + self.kl(mu, logvar)).mean()
+
+
+def _no_bias_out(self, latent_dim=20):
+    TinyVAE.__init__(self, latent_dim)
+    self.decoder_out = nn.Linear(400, 784, bias=False)
+
+
+def _kl_from_items(mu, logvar, prior_means, y):
+    """A KL rebuilt from numbers: right values, no gradient."""
+    out = [
+        conditional_kl_solution(mu[i : i + 1], logvar[i : i + 1], prior_means, y[i : i + 1]).item()
+        for i in range(len(mu))
+    ]
+    return torch.tensor(out)
 
 
 SOLVED = {
@@ -518,6 +572,11 @@ STUDENT_ANSWERS = {
         ),
         ("unchanged", lambda tr, te: (tr, te), "In value 1 of the 2 you return: At index (0, 0)"),
         ("only the training set", lambda tr, te: standardize_solution(tr, te)[0], "Return 2 values, as a tuple"),
+        (
+            "no guard against a zero std",
+            lambda tr, te: ((tr - tr.mean(0)) / tr.std(0), (te - tr.mean(0)) / tr.std(0)),
+            ("constant on the training set", "standard deviation is 0", "you divided by it"),
+        ),
     ],
     "check_training_step": [
         ("zero_grad between backward and step", _step("fbzs"), "clear the gradients in between"),
@@ -619,6 +678,11 @@ STUDENT_ANSWERS = {
         ("the variance for sigma", lambda mu, lv, eps: mu + lv.exp() * eps, "the variance sigma^2"),
         ("logvar for sigma", lambda mu, lv, eps: mu + lv * eps, "not sigma"),
         ("sqrt of logvar", lambda mu, lv, eps: mu + torch.sqrt(lv.abs()) * eps, "not with a square root"),
+        (
+            "sqrt of logvar, NaN where it is negative",
+            lambda mu, lv, eps: mu + torch.sqrt(lv) * eps,
+            ("NaN wherever logvar is negative", "not with a square root"),
+        ),
         ("exp(-logvar / 2)", lambda mu, lv, eps: mu + torch.exp(-0.5 * lv) * eps, "1 / sigma"),
         ("mu alone", lambda mu, lv, eps: mu, "You returned mu"),
         ("a minus", lambda mu, lv, eps: mu - torch.exp(0.5 * lv) * eps, "with a plus"),
@@ -659,6 +723,11 @@ STUDENT_ANSWERS = {
         ("the chapter's logvar formula", lambda s, eps: 0.5 * torch.exp(0.5 * s) * eps, "chapter's derivative"),
         ("dz/dmu", lambda s, eps: torch.ones_like(s), "dz/dmu"),
         ("math.exp of a tensor", lambda s, eps: math.exp(s) / (1 + math.exp(s)) * eps, "math function"),
+        (
+            "e^s / (1 + e^s), which overflows",
+            lambda s, eps: torch.exp(s) / (1 + torch.exp(s)) * eps,
+            ("NaN for large s", "e^s overflows", "built in"),
+        ),
     ],
     "check_score_function": [
         ("divided by sigma", lambda f, mu, s, z: (f(z) * (z - mu) / s).mean().item(), "divide by the variance"),
@@ -805,6 +874,40 @@ STUDENT_ANSWERS = {
             ("In the loss", "not a tensor"),
         ),
         ("an instance, not the class", TinyVAE(4), "Pass your class itself"),
+        (
+            "a detached sample",
+            tiny_vae(sample=lambda self, mu, lv, eps: (mu + torch.exp(0.5 * lv) * eps).detach()),
+            ("In the loss", "no gradient from the reconstruction reaches the encoder", "no .detach()"),
+        ),
+        (
+            "the sample under torch.no_grad()",
+            tiny_vae(sample=lambda self, mu, lv, eps: torch.no_grad()(TinyVAE.sample)(self, mu, lv, eps)),
+            "no gradient from the reconstruction reaches the encoder",
+        ),
+        (
+            "the logits detached",
+            tiny_vae(decode=lambda self, z: TinyVAE.decode(self, z).detach()),
+            ("the gradient that reaches decoder_out", "cut from its graph"),
+        ),
+        ("sigmoid then BCE in the loss", tiny_vae(loss=_sigmoid_bce_loss), ("In the loss", "sigmoid then BCE")),
+        (
+            "no ReLU in the decoder",
+            tiny_vae(decode=lambda self, z: self.decoder_out(self.decoder_hidden(z))),
+            ("In the logits", "no ReLU after decoder_hidden"),
+        ),
+        (
+            "hidden as an nn.Sequential with its ReLU",
+            tiny_vae(
+                __init__=_sequential_hidden(784),
+                encode=lambda self, x: (lambda h: (self.to_mu(h), self.to_logvar(h)))(self.hidden(x)),
+            ),
+            ("Your layer hidden is a Sequential", "must be an nn.Linear (with its bias)", "apply the ReLU in forward"),
+        ),
+        (
+            "decoder_out without a bias",
+            tiny_vae(__init__=_no_bias_out),
+            ("decoder_out has no bias (bias=False)", "apply the ReLU in forward"),
+        ),
     ],
     "check_gaussian_nll": [
         ("no constant", lambda x, xh, s: ((x - xh) ** 2).sum(1) / (2 * s**2), "normalizing constant"),
@@ -991,6 +1094,31 @@ STUDENT_ANSWERS = {
         ("the label before the pixels", LabelFirst, ("In mu:", "after the 784 pixels")),
         ("a decoder blind to the label", BlindDecoder, ("it should map 16", "10 inputs")),
         ("an instance, not the class", TinyCVAE(4), "Pass your class itself"),
+        (
+            "a detached sample",
+            tiny_cvae(sample=lambda mu, lv, eps: (mu + torch.exp(0.5 * lv) * eps).detach()),
+            ("no gradient from the reconstruction reaches the encoder", "no .detach(), no torch.no_grad()"),
+        ),
+        ("the variance for sigma", tiny_cvae(sample=lambda mu, lv, eps: mu + lv.exp() * eps), "is the variance"),
+        ("decoding mu", tiny_cvae(sample=lambda mu, lv, eps: mu), "You decoded mu itself"),
+        (
+            "fresh noise",
+            tiny_cvae(sample=lambda mu, lv, eps: mu + torch.exp(0.5 * lv) * torch.randn_like(mu)),
+            "draws noise of its own",
+        ),
+        ("a sigmoid at the end", tiny_cvae(sigmoid=True), "No sigmoid at the end"),
+        ("no ReLU in the decoder", tiny_cvae(decoder_relu=False), "no ReLU after decoder_hidden"),
+        ("no ReLU in the encoder", tiny_cvae(encoder_relu=False), ("In mu:", "no ReLU after hidden")),
+        (
+            "hidden as an nn.Sequential with its ReLU",
+            tiny_cvae(encoder_relu=False, layers={"hidden": lambda d: nn.Sequential(nn.Linear(794, 400), nn.ReLU())}),
+            ("Your layer hidden is a Sequential", "apply the ReLU in forward"),
+        ),
+        (
+            "to_mu without a bias",
+            tiny_cvae(layers={"to_mu": lambda d: nn.Linear(400, d, bias=False)}),
+            ("to_mu has no bias (bias=False)", "must be an nn.Linear (with its bias)"),
+        ),
     ],
     "check_conditional_kl": [
         ("chapter 4's KL", lambda mu, lv, m, y: gaussian_kl_solution(mu, lv), "chapter 4's KL"),
@@ -1009,6 +1137,12 @@ STUDENT_ANSWERS = {
             "exp(logvar) and logvar swapped",
             lambda mu, lv, m, y: 0.5 * ((mu - m[y]) ** 2 + lv - 1 - lv.exp()).sum(1),
             "+ exp(logvar) - logvar",
+        ),
+        ("rebuilt from .item() values", _kl_from_items, ("Right value", "KL carries no gradient", ".item()")),
+        (
+            "mu detached",
+            lambda mu, lv, m, y: conditional_kl_solution(mu.detach(), lv, m, y),
+            "no gradient reaches mu",
         ),
     ],
 }
@@ -1088,6 +1222,24 @@ def test_the_most_common_reconstruction_error_gets_its_own_hint():
             "is sigma",
         ),
         ("check_vae_module", tiny_vae(loss=lambda self, x, eps: TinyVAE.loss(self, x, eps).item()), "not a tensor"),
+        (
+            "check_vae_module",
+            tiny_vae(sample=lambda self, mu, lv, eps: (mu + torch.exp(0.5 * lv) * eps).detach()),
+            "no gradient from the reconstruction reaches the encoder",
+        ),
+        (
+            "check_cvae_module",
+            tiny_cvae(sample=lambda mu, lv, eps: (mu + torch.exp(0.5 * lv) * eps).detach()),
+            "no gradient from the reconstruction reaches the encoder",
+        ),
+        ("check_vae_module", tiny_vae(loss=_sigmoid_bce_loss), "sigmoid then BCE"),
+        ("check_softplus_gradient", lambda s, eps: torch.exp(s) / (1 + torch.exp(s)) * eps, "overflows"),
+        (
+            "check_standardize",
+            lambda tr, te: ((tr - tr.mean(0)) / tr.std(0), (te - tr.mean(0)) / tr.std(0)),
+            "standard deviation is 0",
+        ),
+        ("check_conditional_kl", _kl_from_items, "carries no gradient"),
     ],
     ids=[
         "vae_loss as a float",
@@ -1101,6 +1253,12 @@ def test_the_most_common_reconstruction_error_gets_its_own_hint():
         "training_step returning the loss tensor",
         "TinyVAE with sigma for the variance in its KL",
         "TinyVAE loss as a float",
+        "TinyVAE with a detached sample",
+        "TinyCVAE with a detached sample",
+        "TinyVAE loss through sigmoid then BCE",
+        "softplus gradient that overflows",
+        "standardize without a guard against a zero std",
+        "conditional_kl rebuilt from .item() values",
     ],
 )
 def test_wrong_answers_that_used_to_pass_now_fail(name, answer, phrase):
@@ -1147,6 +1305,97 @@ def test_first_hints_give_the_idea_and_later_ones_the_formula():
     assert "D/2 log(2 pi sigma^2)" in exercises.check_gaussian_nll(no_constant).message
     # Each exercise counts its own tries.
     assert "min(1" not in exercises.check_kl_warmup(no_cap).message
+
+
+def test_hints_that_would_give_the_score_give_the_idea_first():
+    """The score's formula, (z - mu) / sigma^2, is most of the solution: it comes from the third failed try on."""
+    wrong_answers = [
+        lambda f, mu, s, z: (f(z) * (z - mu) / s).mean().item(),  # divided by sigma
+        lambda f, mu, s, z: (f(z) * (mu - z) / s**2).mean().item(),  # (mu - z)
+        lambda f, mu, s, z: (2 * z).mean().item(),  # the pathwise estimator
+        lambda f, mu, s, z: f(z).mean().item(),  # E[f(z)]
+    ]
+    for wrong in wrong_answers:
+        core.reset_attempts()
+        first, second, third = (exercises.check_score_function(wrong).message for _ in range(3))
+        assert "(z - mu) / sigma^2" not in first and "(z - mu) / sigma^2" not in second, first
+        assert "says more" in first and "The score is (z - mu) / sigma^2." in third
+
+
+def test_the_overflowing_softplus_gradient_is_told_to_look_for_the_stable_form():
+    overflowing = lambda s, eps: torch.exp(s) / (1 + torch.exp(s)) * eps  # noqa: E731
+    assert torch.isnan(overflowing(torch.tensor([100.0]), torch.tensor([1.0]))).all()  # why it must fail
+    first, second, third = (exercises.check_softplus_gradient(overflowing).message for _ in range(3))
+    assert "e^s overflows" in first and "built in" in first
+    assert "sigmoid" not in first and "sigmoid" not in second
+    assert "torch.sigmoid(s)" in third
+    # Stable forms of the same function pass.
+    assert exercises.check_softplus_gradient(lambda s, eps: eps / (1 + torch.exp(-s))).passed
+    assert exercises.check_softplus_gradient(dz_ds_solution).passed
+
+
+def test_the_standardize_check_tries_a_constant_feature():
+    unguarded = lambda tr, te: ((tr - tr.mean(0)) / tr.std(0), (te - tr.mean(0)) / tr.std(0))  # noqa: E731
+    first = exercises.check_standardize(unguarded).message
+    assert "standard deviation is 0" in first and "1e-6" not in first
+    exercises.check_standardize(unguarded)
+    assert "(std + 1e-6)" in exercises.check_standardize(unguarded).message
+    # Any guard that leaves a constant feature at 0 passes.
+    clamped = lambda tr, te: tuple((a - tr.mean(0)) / tr.std(0).clamp(min=1e-8) for a in (tr, te))  # noqa: E731
+    assert exercises.check_standardize(clamped).passed
+    where = lambda tr, te: tuple(  # noqa: E731
+        (a - tr.mean(0)) / torch.where(tr.std(0) > 0, tr.std(0), torch.ones(())) for a in (tr, te)
+    )
+    assert exercises.check_standardize(where).passed
+
+
+def test_the_sqrt_of_a_negative_logvar_is_not_taken_for_fresh_noise():
+    message = exercises.check_reparameterize(lambda mu, lv, eps: mu + torch.sqrt(lv) * eps).message
+    assert "not with a square root" in message and "different z" not in message
+
+
+def test_the_tiny_cvae_hints_give_the_idea_first_and_the_code_from_the_third_try():
+    for answer, idea, code in [
+        (LabelFirst, "after the 784 pixels", "torch.cat([x, F.one_hot(y, 10).float()], dim=1)"),
+        (tiny_cvae(encoder_relu=False), "no ReLU after hidden", "relu(hidden(torch.cat("),
+        (tiny_cvae(decoder_relu=False), "no ReLU after decoder_hidden", "decoder_out(relu(decoder_hidden(torch.cat("),
+        (tiny_cvae(sample=lambda mu, lv, eps: mu + lv.exp() * eps), "is the variance", "sigma = exp(logvar / 2)"),
+        (tiny_cvae(sample=lambda mu, lv, eps: mu), "You decoded mu itself", "z = mu + exp(logvar / 2) * eps"),
+        (
+            tiny_cvae(sample=lambda mu, lv, eps: mu + 2 * torch.exp(0.5 * lv) * eps),
+            "The decoder sees the code and the label",
+            "torch.cat([z, one_hot], dim=1)",
+        ),
+    ]:
+        core.reset_attempts()
+        first, second, third = (exercises.check_cvae_module(answer).message for _ in range(3))
+        assert idea in first and code not in first and "torch.cat" not in first and "=" not in first, first
+        assert code not in second and code in third, third
+    # Each mistake its own hint: no two decoder mistakes share one.
+    decoder_mistakes = [
+        tiny_cvae(sample=lambda mu, lv, eps: mu + lv.exp() * eps),
+        tiny_cvae(decoder_relu=False),
+        tiny_cvae(sigmoid=True),
+        tiny_cvae(sample=lambda mu, lv, eps: mu + torch.exp(0.5 * lv) * torch.randn_like(mu)),
+        tiny_cvae(sample=lambda mu, lv, eps: mu),
+    ]
+    hints = set()
+    for answer in decoder_mistakes:
+        core.reset_attempts()
+        hints.add(exercises.check_cvae_module(answer).message.split("differ). ")[-1])
+    assert len(hints) == len(decoder_mistakes), hints
+
+
+def test_the_class_checks_pass_a_loss_they_can_backpropagate_through_and_large_logits():
+    """The gradient of TinyVAE's loss, and of the VAE loss of TinyCVAE's outputs, is compared
+    with vaelib's; TinyVAE's loss is compared again with logits up to about 30."""
+    assert exercises.check_vae_module(TinyVAE).passed and exercises.check_cvae_module(TinyCVAE).passed
+    detached = exercises.check_vae_module(
+        tiny_vae(sample=lambda self, mu, lv, eps: (mu + torch.exp(0.5 * lv) * eps).detach())
+    )
+    assert "reaches the encoder (hidden, to_mu, to_logvar)" in detached.message
+    sigmoid = exercises.check_vae_module(tiny_vae(loss=_sigmoid_bce_loss)).message
+    assert sigmoid.startswith("In the loss: Right on moderate logits, wrong on large ones")
 
 
 def test_the_softplus_derivation_is_checked_against_autograd():
@@ -1379,7 +1628,7 @@ def test_written_answers_ignore_case_and_spaces():
 
 def test_the_standardize_check_accepts_the_population_standard_deviation():
     def population(train, test):
-        mean, std = train.mean(0), train.std(0, unbiased=False)
+        mean, std = train.mean(0), train.std(0, unbiased=False).clamp(min=1e-8)  # a constant feature: std 0
         return (train - mean) / std, (test - mean) / std
 
     result = exercises.check_standardize(population)

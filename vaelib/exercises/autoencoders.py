@@ -27,6 +27,7 @@ from .core import (
     read_answer,
     run_check,
     seeded,
+    tell,
     where_it_failed,
     with_report,
 )
@@ -217,10 +218,23 @@ def check_roc_auc(answer: Callable[[Tensor, Tensor], float]) -> CheckResult:
 
 
 def _standardize_cases() -> list[tuple[Tensor, Tensor]]:
+    """Features of different scales; then the same with a constant feature (column 2), 0 in
+    both sets, like an MNIST pixel near the border: its standard deviation is 0."""
     g = torch.Generator().manual_seed(3)
     train = torch.randn(50, 4, generator=g) * torch.tensor([1.0, 5.0, 0.1, 2.0]) + 3
     test = torch.randn(20, 4, generator=g) * 2 - 1
-    return [(train, test)]
+    constant_train, constant_test = train.clone(), test.clone()
+    constant_train[:, 2], constant_test[:, 2] = 0.0, 0.0
+    return [(train, test), (constant_train, constant_test)]
+
+
+ZERO_STD = (
+    "Right on features that vary, NaN on a feature that is constant on the training set (here "
+    "column 2, always 0, like the MNIST pixels near the border): its standard deviation is 0, "
+    "and you divided by it (0 / 0 is NaN). Keep that division away from zero, so that a constant "
+    "feature comes out as 0.",
+    "For example, divide by (std + 1e-6).",
+)
 
 
 @never_raises
@@ -291,7 +305,17 @@ def check_standardize(answer: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]])
         "(You divided by the population standard deviation, unbiased=False; the book's uses the "
         "sample one. Either is right: with many images they barely differ.)",
     )
-    return run_check("standardize", answer, standardize, _standardize_cases(), mistakes, accepted=[population])
+    cases = _standardize_cases()
+
+    def diagnose(args, got):
+        """Right on the first case, NaN or inf on the constant feature: an unguarded division."""
+        if args is not cases[1] or not isinstance(got, (tuple, list)):
+            return None
+        if any(isinstance(part, Tensor) and not torch.isfinite(part).all() for part in got):
+            return tell("standardize", *ZERO_STD)
+        return None
+
+    return run_check("standardize", answer, standardize, cases, mistakes, accepted=[population], diagnose=diagnose)
 
 
 # ---------------------------------------------------------------- the training step

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
 from ..gaussian import reparameterize
+from ..losses import vae_loss
 from ..models import CVAE, CVAEConfig
 from .core import (
     FAIL,
     PASS,
     CheckResult,
+    LayerKindError,
     LayerShapeError,
     Mistake,
     answer_check,
@@ -24,9 +27,11 @@ from .core import (
     read_answer,
     run_check,
     seeded,
+    tell,
     where_it_failed,
     with_report,
 )
+from .vae import DECODER_HINTS, _loss_carries_gradient, decoder_hint, gradient_hint
 
 __all__ = [
     "PROBE_MARGIN",
@@ -46,30 +51,86 @@ _LAYERS = {  # the student's layer -> where vaelib's CVAE keeps it
     "decoder_out": ("decoder", 2),
 }
 
+# What is wrong in each output, for anything no known mistake captures: (hint, formula), the
+# formula (the code) from the third failed try on (see core.tell).
 _CVAE_HINTS = {
-    "mu": "The encoder sees the image and its label: hidden(torch.cat([x, F.one_hot(y, 10).float()], dim=1)), "
-    "the one-hot vector after the 784 pixels, then a ReLU and to_mu.",
-    "logvar": "logvar = to_logvar(the same hidden features as mu), which come from the image and its label.",
-    "the logits": "The decoder sees the code and the label: decoder_hidden(torch.cat([z, one_hot], dim=1)) with "
-    "z = mu + exp(logvar / 2) * eps and the one-hot vector after the code, a ReLU, then decoder_out "
-    "(no sigmoid: the loss takes logits).",
+    "mu": (
+        "The encoder sees the image and its label: the label's one-hot vector goes after the 784 "
+        "pixels, into hidden, then a ReLU, then to_mu.",
+        "h = relu(hidden(torch.cat([x, F.one_hot(y, 10).float()], dim=1))), mu = to_mu(h).",
+    ),
+    "logvar": (
+        "logvar comes from to_logvar, applied to the same hidden features as mu (from the image and its label).",
+        None,
+    ),
+    "the logits": (
+        "The decoder sees the code and the label: the one-hot vector goes after the sample z "
+        "(mu + sigma * eps), into decoder_hidden, then a ReLU, then decoder_out, with no sigmoid "
+        "(the loss takes logits).",
+        "logits = decoder_out(relu(decoder_hidden(torch.cat([z, one_hot], dim=1)))).",
+    ),
 }
+_ENCODER_RELU = (
+    "Your encoder has no ReLU after hidden: the exercise asks for a ReLU after each hidden layer.",
+    "h = relu(hidden(torch.cat([x, one_hot], dim=1))).",
+)
+_DECODER_RELU = (
+    DECODER_HINTS["relu"][0],
+    "logits = decoder_out(relu(decoder_hidden(torch.cat([z, one_hot], dim=1)))).",
+)
 
 
 def _cvae_module_outputs(cls, latent_dim: int = 6):
     """Build ``cls(latent_dim)``, give vaelib's CVAE its weights, and run both on one labelled
-    batch: ``(student, reference)``, each ``(logits, mu, logvar)``."""
+    batch: ``(student, reference, context)``, the first two ``(logits, mu, logvar)``, the
+    context what the hints need (the batch, the models, a second forward pass)."""
     model = seeded(lambda: cls(latent_dim))
     g = torch.Generator().manual_seed(17)
     x, eps = torch.rand(6, 784, generator=g), torch.randn(6, latent_dim, generator=g)
     y = torch.tensor([0, 3, 7, 9, 3, 1])
     got = model(x.clone(), y.clone(), eps.clone())  # first: a stub says "not attempted" here
+    again = model(x.clone(), y.clone(), eps.clone())
     reference = seeded(lambda: CVAE(CVAEConfig(hidden_dims=(400,), latent_dim=latent_dim)))
     copy_layers(model, reference, _LAYERS)
+    mu, logvar = reference.encode(x, y)
+    logits = reference.decode(reparameterize(mu, logvar, eps), y)
+    context = {"x": x, "y": y, "eps": eps, "model": model, "reference": reference, "again": again}
+    return got, (logits, mu, logvar), context
+
+
+def _encoder_hint(name: str, got: Tensor, context: dict) -> str:
+    """What is wrong in mu (or logvar) of a TinyCVAE."""
+    reference, x, y = context["reference"], context["x"], context["y"]
+    if name == "mu":
+        with torch.no_grad():
+            no_relu = reference.to_mu(reference.encoder[0](torch.cat([x, reference.one_hot(y, len(x))], dim=1)))
+        if _close(got, no_relu):
+            return tell("cvae_module", *_ENCODER_RELU)
+    return tell("cvae_module", *_CVAE_HINTS[name])
+
+
+def _cvae_logits_hint(got: Tensor, expected: tuple, context: dict) -> str:
+    """What is wrong in the logits of a TinyCVAE whose mu and logvar are right."""
+    logits, mu, logvar = expected
+    reference, y, eps = context["reference"], context["y"], context["eps"]
+    decoder = reference.decoder
+
+    def with_label(z):
+        return torch.cat([z, reference.one_hot(y, len(z))], dim=1)
+
     with torch.no_grad():
-        mu, logvar = reference.encode(x, y)
-        logits = reference.decode(reparameterize(mu, logvar, eps), y)
-    return got, (logits, mu, logvar)
+        candidates = {
+            "variance": decoder(with_label(mu + logvar.exp() * eps)),
+            "mu": decoder(with_label(mu)),
+            "sigmoid": torch.sigmoid(logits),
+            "relu": decoder[2](decoder[0](with_label(reparameterize(mu, logvar, eps)))),
+        }
+    again = context["again"][0] if isinstance(context["again"], (tuple, list)) else None
+    return decoder_hint("cvae_module", got, again, candidates, _CVAE_HINTS["the logits"], {"relu": _DECODER_RELU})
+
+
+def _close(a, b) -> bool:
+    return isinstance(a, Tensor) and a.shape == b.shape and bool(torch.allclose(a.detach(), b, atol=1e-4, rtol=1e-4))
 
 
 @never_raises
@@ -78,13 +139,16 @@ def check_cvae_module(answer) -> CheckResult:
     (784 + 10 -> 400), ``to_mu`` and ``to_logvar`` (400 -> d), ``decoder_hidden``
     (d + 10 -> 400) and ``decoder_out`` (400 -> 784), whose ``forward(x, y, eps)``
     returns ``(logits, mu, logvar)``, the label one-hot after the image and after
-    the code; checked against vaelib's ``CVAE`` given the same weights and noise."""
+    the code; checked against vaelib's ``CVAE`` given the same weights and noise, then
+    the gradients of the VAE loss of its outputs against those of vaelib's."""
     if answer is None or not isinstance(answer, type):
         return not_a_function("cvae_module", answer, what="class")
     try:
-        got, expected = _cvae_module_outputs(answer)
+        got, expected, context = _cvae_module_outputs(answer)
     except NotImplementedError:
         return not_attempted("cvae_module")
+    except LayerKindError as err:
+        return CheckResult("cvae_module", FAIL, str(err))
     except LayerShapeError as err:
         return CheckResult("cvae_module", FAIL, f"{err} The label's one-hot vector adds 10 inputs to each half.")
     except Exception as err:  # noqa: BLE001 - the student's class; report, never raise
@@ -94,7 +158,26 @@ def check_cvae_module(answer) -> CheckResult:
     for k, name in [(1, "mu"), (2, "logvar"), (0, "the logits")]:  # the encoder first
         problem = difference(got[k], expected[k])
         if problem is not None:
-            return CheckResult("cvae_module", FAIL, f"In {name}: {problem} {_CVAE_HINTS[name]}")
+            if name == "the logits":
+                hint = _cvae_logits_hint(got[0], tuple(t.detach() for t in expected), context)
+            else:
+                hint = _encoder_hint(name, got[k], context)
+            return CheckResult("cvae_module", FAIL, f"In {name}: {problem} {hint}")
+    # The values are right: does training's gradient flow through them as through vaelib's?
+    x = context["x"]
+    theirs = [t if isinstance(t, Tensor) else torch.as_tensor(t) for t in got]
+    loss = vae_loss(x, *theirs)["loss"]
+    if not loss.requires_grad:
+        return CheckResult(
+            "cvae_module",
+            FAIL,
+            "Right values, but your outputs carry no gradient: they were cut from their graph "
+            "(.detach(), torch.no_grad(), .data), so training could never change your layers.",
+        )
+    terms = vae_loss(x, *expected)
+    hint = gradient_hint(context["model"], loss, context["reference"], terms["loss"], terms["kl"], _LAYERS)
+    if hint is not None:
+        return CheckResult("cvae_module", FAIL, f"In the VAE loss of your outputs: {hint}")
     return CheckResult("cvae_module", PASS, "Well done! Your CVAE computes exactly what vaelib's does.")
 
 
@@ -139,7 +222,16 @@ def check_conditional_kl(answer: Callable[[Tensor, Tensor, Tensor, Tensor], Tens
             "The variance is exp(logvar) and its log is logvar: the KL has + exp(logvar) - logvar.",
         ),
     ]
-    return run_check("conditional_kl", answer, _conditional_kl, cases, mistakes)
+    result = run_check("conditional_kl", answer, _conditional_kl, cases, mistakes)
+    if not result.passed:
+        return result
+    # Right values: the KL must also carry gradient to mu and logvar, or the encoder cannot learn from it.
+    mu, logvar, prior_means, y = cases[1]
+    inputs = {"mu": mu.clone().requires_grad_(), "logvar": logvar.clone().requires_grad_()}
+    with warnings.catch_warnings():  # .item() of a tensor that requires grad warns; the hint says more
+        warnings.simplefilter("ignore")
+        kl = answer(inputs["mu"], inputs["logvar"], prior_means.clone(), y.clone())
+    return _loss_carries_gradient("conditional_kl", kl, inputs, what="KL") or result
 
 
 # ---------------------------------------------------------------- predict: the probe on 2-D codes

@@ -31,6 +31,7 @@ __all__ = [
     "NOT_ATTEMPTED",
     "PASS",
     "CheckResult",
+    "LayerKindError",
     "LayerShapeError",
     "Mistake",
     "answer_check",
@@ -310,13 +311,43 @@ class LayerShapeError(ValueError):
     """A student's layer whose size is not the one the exercise asks for; the message says which."""
 
 
+class LayerKindError(ValueError):
+    """A student's named layer that is not a plain ``nn.Linear`` with its bias; the message says which."""
+
+
+_LAYER_NEEDED = "each named layer must be an nn.Linear (with its bias); apply the ReLU in forward."
+
+
+def _layer_kind_problem(student, name: str) -> str | None:
+    """Why the student's layer ``name`` cannot be copied into vaelib's model, or None."""
+    layer = getattr(student, name, None)
+    if layer is None:
+        return f"The check looks for a layer named {name}, and your model has none: {_LAYER_NEEDED}"
+    if not isinstance(layer, torch.nn.Linear):
+        return (
+            f"Your layer {name} is {kind(layer)}, not an nn.Linear. The check copies the weight and bias "
+            f"of each named layer into vaelib's model: {_LAYER_NEEDED}"
+        )
+    if not isinstance(layer.bias, Tensor):
+        return (
+            f"Your layer {name} has no bias (bias=False). The check copies the weight and bias "
+            f"of each named layer into vaelib's model: {_LAYER_NEEDED}"
+        )
+    return None
+
+
 def copy_layers(student, reference, layers: dict[str, tuple[str, int | None]]) -> None:
     """Give ``reference`` (a vaelib model) the weights of the student's layers.
 
     ``layers`` maps each of the student's layer names to where the reference
     keeps that layer: ``(attribute, None)`` or ``(attribute, index)`` in a
     ``Sequential``.  Then both compute the same function, if the student's is right.
+    A layer that is not an ``nn.Linear`` with its bias (an ``nn.Sequential`` with its
+    ReLU, ``bias=False``) is a :class:`LayerKindError`, its size a :class:`LayerShapeError`.
     """
+    problem = next(filter(None, (_layer_kind_problem(student, name) for name in layers)), None)
+    if problem is not None:
+        raise LayerKindError(problem)
     with torch.no_grad():
         for name, (where, index) in layers.items():
             theirs = getattr(student, name)

@@ -18,6 +18,7 @@ from .core import (
     never_raises,
     read_answer,
     run_check,
+    tell,
     with_report,
 )
 
@@ -28,6 +29,10 @@ __all__ = [
     "check_softplus_gradient",
     "constant_shift_experiment",
 ]
+
+
+SQRT_OF_LOGVAR = "logvar is a *log*: undo it with exp, not with a square root."
+NAN_Z = "Your z is NaN wherever logvar is negative: a square root of a negative number."
 
 
 @never_raises
@@ -43,10 +48,7 @@ def check_reparameterize(answer: Callable[[Tensor, Tensor, Tensor], Tensor]) -> 
             "sigma = exp(0.5 * logvar).",
         ),
         Mistake(lambda mu, lv, eps: mu + lv * eps, "logvar is log(sigma^2), not sigma: undo the log, and the square."),
-        Mistake(
-            lambda mu, lv, eps: mu + torch.sqrt(lv.abs()) * eps,
-            "logvar is a *log*: undo it with exp, not with a square root.",
-        ),
+        Mistake(lambda mu, lv, eps: mu + torch.sqrt(lv.abs()) * eps, SQRT_OF_LOGVAR),
         Mistake(
             lambda mu, lv, eps: mu + torch.exp(-0.5 * lv) * eps,
             "exp(-logvar / 2) is 1 / sigma: the sign in the exponent is flipped.",
@@ -64,7 +66,12 @@ def check_reparameterize(answer: Callable[[Tensor, Tensor, Tensor], Tensor]) -> 
     ]
 
     def diagnose(args, got):
-        """New noise on every call: the answer ignored the eps it was given."""
+        """NaN where logvar < 0: a square root of logvar.  New noise on every call: the answer
+        ignored the eps it was given."""
+        if isinstance(got, Tensor) and torch.isnan(got).any():
+            if bool((args[1][torch.isnan(got)] < 0).all()):  # NaN only where logvar is negative
+                return f"{NAN_Z} {SQRT_OF_LOGVAR}"
+            return None
         again = answer(*(a.clone() for a in args))
         if isinstance(got, Tensor) and isinstance(again, Tensor) and not torch.equal(got, again):
             return (
@@ -115,7 +122,10 @@ def check_softplus_gradient(answer: Callable[[Tensor, Tensor], Tensor]) -> Check
     cases = [
         (torch.randn(6, generator=g) * 2, torch.randn(6, generator=g)),
         (torch.tensor([-6.0, 0.0, 6.0]), torch.tensor([1.0, -2.0, 0.5])),
+        # large |s|, where the prompt asks what the derivative approaches: e^s overflows from s = 89 on
+        (torch.tensor([100.0, 1000.0, -100.0, -1000.0]), torch.tensor([0.5, -1.5, 2.0, 1.0])),
     ]
+    large = cases[-1]
     mistakes = [
         Mistake(
             lambda s, eps: F.softplus(s) * eps,
@@ -146,7 +156,22 @@ def check_softplus_gradient(answer: Callable[[Tensor, Tensor], Tensor]) -> Check
         ),
         Mistake(lambda s, eps: torch.ones_like(s), "That is dz/dmu. Differentiate with respect to s."),
     ]
-    return run_check("dz_ds", answer, _softplus_gradient, cases, mistakes, raised=math_or_torch)
+
+    def diagnose(args, got):
+        """Right for moderate s, inf or NaN for large s: e^s overflowed."""
+        if args is large and isinstance(got, Tensor) and not torch.isfinite(got).all():
+            return tell("dz_ds", *OVERFLOW)
+        return None
+
+    return run_check("dz_ds", answer, _softplus_gradient, cases, mistakes, raised=math_or_torch, diagnose=diagnose)
+
+
+OVERFLOW = (
+    "Right for moderate s, inf or NaN for large s (here 100 and 1000): e^s overflows float32 from "
+    "s = 89 on, and inf / inf is NaN. The function you derived is a well-known one, and torch "
+    "has it built in, in a stable form that never computes e^s for a large s.",
+    "e^s / (1 + e^s) = 1 / (1 + e^(-s)) = torch.sigmoid(s).",
+)
 
 
 @never_raises
@@ -166,26 +191,39 @@ def check_score_function(answer: Callable[[Callable, float, float, Tensor], floa
     def reference(f, mu, sigma, z):
         return (f(z) * (z - mu) / sigma**2).mean().item()
 
+    score = "The score is (z - mu) / sigma^2."
     mistakes = [
         Mistake(
             lambda f, mu, s, z: (f(z) * (z - mu) / s).mean().item(),
-            "The score d/dmu log N(z; mu, sigma^2) is (z - mu) / sigma^2: divide by the variance.",
+            "Your score divides by sigma, but the derivative of log N(z; mu, sigma^2) = "
+            "-(z - mu)^2 / (2 sigma^2) + ... with respect to mu does not: divide by the variance.",
+            score,
         ),
         Mistake(
             lambda f, mu, s, z: (f(z) * (z - mu)).mean().item(),
             "You left out the 1 / sigma^2 of the score: differentiate log N(z; mu, sigma^2) = "
             "-(z - mu)^2 / (2 sigma^2) + ... with respect to mu.",
+            score,
         ),
         Mistake(
             lambda f, mu, s, z: (2 * z).mean().item(),
             "That is the pathwise (reparameterized) gradient, which uses f'(z). The score-function "
-            "estimator uses only values f(z), times the score (z - mu) / sigma^2.",
+            "estimator uses only values f(z), each times the score: the derivative of log q(z) with "
+            "respect to mu.",
+            score,
         ),
         Mistake(
             lambda f, mu, s, z: f(z).mean().item(),
-            "That estimates E[f(z)], not its gradient: multiply f(z) by the score (z - mu) / sigma^2.",
+            "That estimates E[f(z)], not its gradient: multiply each f(z) by the score, the derivative "
+            "of log q(z) with respect to mu.",
+            score,
         ),
-        Mistake(lambda f, mu, s, z: -reference(f, mu, s, z), "The sign is flipped: the score is (z - mu) / sigma^2."),
+        Mistake(
+            lambda f, mu, s, z: -reference(f, mu, s, z),
+            "The sign is flipped: differentiate -(z - mu)^2 / (2 sigma^2) with respect to mu once more, "
+            "minding the sign that the chain rule brings out of (z - mu).",
+            score,
+        ),
         Mistake(
             lambda f, mu, s, z: (f(z) * (z - mu) / s**2).sum().item(),
             "You summed over the samples: the estimate is their *mean*, an average of one-sample estimates.",
