@@ -98,6 +98,28 @@ SATURATED_LOGITS = (
 )
 
 
+def saturation_diagnosis(answer: Callable, cases: list[tuple], reference: Callable, reductions: list[Mistake]):
+    """A ``diagnose`` for losses of logits: wrong on the first case (large logits) only, so the
+    answer went through probabilities (sigmoid then BCE); perhaps with a wrong reduction too."""
+    saturated, moderate = cases[0], cases[1]
+
+    def diagnose(args, got):
+        if args is not saturated or (isinstance(got, Tensor) and not torch.isfinite(got).all()):
+            return None
+        there = answer(*(a.clone() for a in moderate))
+        if close(there, reference(*moderate)):
+            return SATURATED_LOGITS
+        also = next((m.hint for m in reductions if close(there, m.wrong(*moderate))), None)
+        if also is None:
+            return None
+        return (
+            f"Two mistakes. {also} And you went through probabilities, sigmoid then BCE, which is "
+            f"wrong on large logits (here up to about 30). {ROUNDED}"
+        )
+
+    return diagnose
+
+
 @never_raises
 def check_reconstruction_error(answer: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
     """Exercise: ``reconstruction_error(x, logits) -> [B]``, BCE in nats per image."""
@@ -146,23 +168,7 @@ def check_reconstruction_error(answer: Callable[[Tensor, Tensor], Tensor]) -> Ch
             "use F.binary_cross_entropy_with_logits.",
         ),
     ]
-    saturated, moderate = cases
-
-    def diagnose(args, got):
-        """Wrong on large logits only: the answer went through probabilities."""
-        if args is not saturated or (isinstance(got, Tensor) and not torch.isfinite(got).all()):
-            return None  # inf or NaN: the log(0) hint below says more
-        there = answer(*_copy_case(moderate))
-        if close(there, _bce(*moderate)):
-            return SATURATED_LOGITS
-        also = next((m.hint for m in _REDUCTION_MISTAKES if close(there, m.wrong(*moderate))), None)
-        if also is None:
-            return None
-        return (
-            f"Two mistakes. {also} And you went through probabilities, sigmoid then BCE, which is "
-            f"wrong on large logits (here up to about 30). {ROUNDED}"
-        )
-
+    diagnose = saturation_diagnosis(answer, cases, _bce, _REDUCTION_MISTAKES)
     log_zero = (
         "Your result contains inf or NaN: where sigmoid(logits) rounds to exactly 0 or 1, "
         "its log is -inf. Compute the loss from the logits with "

@@ -13,7 +13,7 @@ from torch import Tensor
 from ..gaussian import gaussian_kl, reparameterize
 from ..losses import VAEObjective, vae_loss
 from ..models import VAE, MLPConfig
-from .autoencoders import ROUNDED, SATURATED_LOGITS
+from .autoencoders import SATURATED_LOGITS, saturation_diagnosis
 from .core import (
     FAIL,
     NOT_ATTEMPTED,
@@ -128,28 +128,6 @@ _LOSS_MISTAKES = [
 ]
 
 
-def _saturation(answer: Callable, cases: list[tuple], reference: Callable, reductions: list[Mistake]):
-    """A ``diagnose`` for losses of logits: wrong on the first case (large logits) only, so the
-    answer went through probabilities (sigmoid then BCE); perhaps with a wrong reduction too."""
-    saturated, moderate = cases[0], cases[1]
-
-    def diagnose(args, got):
-        if args is not saturated or (isinstance(got, Tensor) and not torch.isfinite(got).all()):
-            return None
-        there = answer(*(a.clone() for a in moderate))
-        if close(there, reference(*moderate)):
-            return SATURATED_LOGITS
-        also = next((m.hint for m in reductions if close(there, m.wrong(*moderate))), None)
-        if also is None:
-            return None
-        return (
-            f"Two mistakes. {also} And you went through probabilities, sigmoid then BCE, which is "
-            f"wrong on large logits (here up to about 30). {ROUNDED}"
-        )
-
-    return diagnose
-
-
 def _loss_carries_gradient(exercise: str, loss, inputs: dict[str, Tensor], what: str = "loss") -> CheckResult | None:
     """A failure if ``loss`` cannot train: a Python number, a tensor cut from its graph, or one
     whose gradient misses one of ``inputs``; None if it can.  ``what`` names it in the hint."""
@@ -239,7 +217,7 @@ def check_vae_loss(answer: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]) -
     """Exercise: the negative ELBO in nats per image (sum over pixels and latents, mean over
     images), as a tensor that carries gradient to the logits, mu and logvar."""
     cases = _vae_cases()
-    diagnose = _saturation(answer, cases, _loss(), _REDUCTION_MISTAKES)
+    diagnose = saturation_diagnosis(answer, cases, _loss(), _REDUCTION_MISTAKES)
     result = run_check("vae_loss", answer, _loss(), cases, _LOSS_MISTAKES, diagnose=diagnose)
     if not result.passed:
         return result
