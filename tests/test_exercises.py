@@ -461,6 +461,11 @@ def _meshgrid(indexing):
 
 L2P = math.log(2 * math.pi)
 
+
+def _nll_with_d(pixels):
+    """The Gaussian NLL with the constant counted over ``pixels(x)`` pixels."""
+    return lambda x, xh, s: ((x - xh) ** 2).sum(1) / (2 * s**2) + 0.5 * pixels(x) * math.log(2 * math.pi * s**2)
+
 STUDENT_ANSWERS = {
     "check_reconstruction_error": [
         ("sigmoid then BCE, summed per image", lambda x, lg: _sig_bce(x, lg).sum(1), "sigmoid then BCE"),
@@ -610,6 +615,12 @@ STUDENT_ANSWERS = {
         ("-log(sigma^2)", lambda x, m, s: -0.5 * L2P - 2 * math.log(s) - 0.5 * ((x - m) / s) ** 2, "not -log(sigma^2)"),
         ("+ the square", lambda x, m, s: -0.5 * L2P - math.log(s) + 0.5 * ((x - m) / s) ** 2, "*subtracts*"),
         ("no 1/2 on the square", lambda x, m, s: -0.5 * L2P - math.log(s) - ((x - m) / s) ** 2, "lost the 1/2"),
+        ("sigma taken as the variance", lambda x, m, s: log_normal_solution(x, m, math.sqrt(s)), "as the variance"),
+        (
+            "Normal(mu, sigma^2)",
+            lambda x, m, s: torch.distributions.Normal(m, s**2).log_prob(x),
+            "standard deviation as its scale",
+        ),
         (
             "torch.log of a number",
             lambda x, m, s: -0.5 * L2P - torch.log(s) - 0.5 * ((x - m) / s) ** 2,
@@ -640,6 +651,8 @@ STUDENT_ANSWERS = {
         ("no return", lambda mu, lv, n: None, "forget to `return`"),
     ],
     "check_kl_two_gaussians": [
+        ("sigmas taken as variances", lambda m1, s1, m2, s2: kl_two_solution(m1, s1.sqrt(), m2, s2.sqrt()), "as variances"),
+        ("sigmas squared twice", lambda m1, s1, m2, s2: kl_two_solution(m1, s1**2, m2, s2**2), "squared them once too"),
         ("the other direction", lambda m1, s1, m2, s2: kl_two_solution(m2, s2, m1, s1), "other direction"),
         ("no -1/2", lambda m1, s1, m2, s2: kl_two_solution(m1, s1, m2, s2) + 0.5, "-1/2"),
         (
@@ -940,6 +953,9 @@ STUDENT_ANSWERS = {
             lambda x, xh, s: ((x - xh) ** 2).sum(1) / (2 * s**2) + 0.5 * math.log(2 * math.pi * s**2),
             "once per *pixel*",
         ),
+        ("D from the batch size", _nll_with_d(lambda x: x.shape[0]), ("counts D = 4", "x.shape[0]")),
+        ("D as x.numel()", _nll_with_d(lambda x: x.numel()), ("counts D = 3136", "x.numel()")),
+        ("D = 784 written in", _nll_with_d(lambda x: 784), ("counts D = 784", "has D = x.shape[1] = 10")),
         (
             "torch.log of a number",
             lambda x, xh, s: ((x - xh) ** 2).sum(1) / (2 * s**2) + 0.5 * x.shape[1] * torch.log(2 * math.pi * s**2),
@@ -1022,6 +1038,7 @@ STUDENT_ANSWERS = {
         ("no division by sin(omega)", _book_slerp(divide=False), "division by sin(omega)"),
         ("the angle of the codes, not their directions", _book_slerp(unit_angle=False), "between the *directions*"),
         ("one step short", _book_slerp(arange=True), "one step short"),
+        ("omega in degrees", _book_slerp(degrees=True), "omega is in degrees"),
     ],
     "check_quantile_grid": [
         (
@@ -1406,6 +1423,34 @@ def test_the_softplus_derivation_is_checked_against_autograd():
     assert exercises.check_softplus_gradient(dz_ds_solution).passed
     # the chapter's own gradient (for logvar) does not pass for a softplus sigma
     assert not exercises.check_softplus_gradient(lambda s, eps: 0.5 * torch.exp(0.5 * s) * eps).passed
+
+
+def _dz_ds_by_backward(s, eps):
+    s = s.clone().requires_grad_()
+    (F.softplus(s) * eps).sum().backward()
+    return s.grad
+
+
+def test_a_derivation_done_by_autograd_is_refused_however_it_asks():
+    # right values, but the exercise says "by hand (no autograd)", and the check
+    # compares with autograd: it would pass without a derivation
+    def by_grad(s, eps):
+        s = s.detach().requires_grad_()
+        return torch.autograd.grad((F.softplus(s) * eps).sum(), s)[0]
+
+    for answer in (_dz_ds_by_backward, by_grad):
+        result = exercises.check_softplus_gradient(answer)
+        assert not result.passed and "asks autograd for the derivative" in result.message
+
+
+def test_a_posterior_kl_written_from_the_identity_is_refused():
+    def posterior_kl(x, w, b, s, m, t):  # log p(x) - ELBO: true by construction
+        log_px = torch.distributions.Normal(b, (w**2 + s**2).sqrt()).log_prob(x)
+        return log_px - elbo_solution(x, w, b, s, m, t)
+
+    result = exercises.check_elbo_identity(elbo_solution, posterior_kl)
+    assert not result.passed and "makes the identity true by construction" in result.message
+    assert exercises.check_elbo_identity(elbo_solution, posterior_kl_solution).passed
 
 
 def test_chapter_3_no_longer_asks_for_the_gradient_it_prints():

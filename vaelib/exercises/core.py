@@ -361,6 +361,21 @@ def copy_layers(student, reference, layers: dict[str, tuple[str, int | None]]) -
             ours.bias.copy_(theirs.bias)
 
 
+def names_used(function: Callable) -> set[str]:
+    """The global and attribute names that ``function``'s code refers to, its inner
+    functions and lambdas included: ``torch.autograd.grad`` gives ``torch``,
+    ``autograd`` and ``grad``; a local variable gives nothing.  How a check sees that
+    an answer computed what it was asked to derive (by autograd, or from the very
+    identity that the exercise checks)."""
+    code = getattr(function, "__code__", None)
+    pending, names = ([code] if code is not None else []), set()
+    while pending:
+        code = pending.pop()
+        names.update(code.co_names)
+        pending.extend(c for c in code.co_consts if hasattr(c, "co_names"))
+    return names
+
+
 def not_attempted(exercise: str, written: bool = False) -> CheckResult:
     """The result while the answer cell still holds its stub (a function that raises
     NotImplementedError) or, for a ``written`` answer, its placeholder (None)."""

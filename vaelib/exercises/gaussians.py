@@ -71,6 +71,16 @@ def check_log_normal(answer: Callable[[Tensor, float, float], Tensor]) -> CheckR
             lambda x, m, s: -0.5 * math.log(2 * math.pi) - math.log(s) - ((x - m) / s) ** 2,
             "You lost the 1/2 in the exponent: the density is exp(-(x - mu)^2 / (2 sigma^2)).",
         ),
+        Mistake(
+            lambda x, m, s: reference(x, m, math.sqrt(s)),
+            "You treated sigma as the variance: it is the standard deviation. The variance is "
+            "sigma^2, both in the constant and under the squared distance.",
+        ),
+        Mistake(
+            lambda x, m, s: reference(x, m, s**2),
+            "You used sigma^2 where the standard deviation belongs (torch.distributions.Normal, "
+            "too, takes the standard deviation as its scale, not the variance).",
+        ),
     ]
     return run_check("log_normal", answer, reference, cases, mistakes, raised=math_or_torch)
 
@@ -260,6 +270,16 @@ def check_kl_two_gaussians(answer: Callable[[Tensor, Tensor, Tensor, Tensor], Te
         Mistake(
             lambda m1, s1, m2, s2: torch.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2) - 0.5,
             "Divide by twice the variance of p, 2 sigma2^2, not by 2 sigma2.",
+        ),
+        Mistake(
+            lambda m1, s1, m2, s2: _kl_two(m1, s1.sqrt(), m2, s2.sqrt()),
+            "You treated sigma1 and sigma2 as variances: they are standard deviations. The "
+            "variances are sigma1^2 and sigma2^2.",
+        ),
+        Mistake(
+            lambda m1, s1, m2, s2: _kl_two(m1, s1**2, m2, s2**2),
+            "sigma1 and sigma2 are already standard deviations: you squared them once too often "
+            "(sigma^4 where the formula has the variance sigma^2).",
         ),
         Mistake(
             lambda m1, s1, m2, s2: -_kl_two(m1, s1, m2, s2),

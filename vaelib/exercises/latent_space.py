@@ -121,6 +121,11 @@ def check_slerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
             "unit vectors, not the dot product of the codes themselves.",
         ),
         Mistake(
+            lambda z0, z1, n: _book_slerp(z0, z1, n, degrees=True),
+            "Your angle omega is in degrees: torch.sin and torch.cos take radians, and "
+            "torch.arccos already returns radians. Leave omega as arccos gives it.",
+        ),
+        Mistake(
             lambda z0, z1, n: _book_slerp(z0, z1, n, arange=True),
             "Your path stops one step short of z1: use t = 0, 1/(steps-1), ..., 1 (torch.linspace(0, 1, steps)).",
         ),
@@ -135,12 +140,16 @@ def check_slerp(answer: Callable[[Tensor, Tensor, int], Tensor]) -> CheckResult:
     return run_check("slerp", answer, slerp, _path_cases(), mistakes, accepted=[classic], raised=_broadcast)
 
 
-def _book_slerp(z0: Tensor, z1: Tensor, steps: int, divide=True, unit_angle=True, arange=False) -> Tensor:
+def _book_slerp(
+    z0: Tensor, z1: Tensor, steps: int, divide=True, unit_angle=True, arange=False, degrees=False
+) -> Tensor:
     """The book's slerp, or one of its known wrong variants."""
     t = (torch.arange(steps) / steps if arange else torch.linspace(0, 1, steps))[:, None]
     u0, u1 = z0 / z0.norm(), z1 / z1.norm()
     cosine = (u0 * u1).sum() if unit_angle else (z0 * z1).sum()
     omega = torch.arccos(cosine.clamp(-1, 1))
+    if degrees:
+        omega = torch.rad2deg(omega)
     direction = torch.sin((1 - t) * omega) * u0 + torch.sin(t * omega) * u1
     if divide:
         direction = direction / torch.sin(omega)

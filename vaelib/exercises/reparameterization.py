@@ -15,6 +15,7 @@ from .core import (
     Mistake,
     answer_check,
     math_or_torch,
+    names_used,
     never_raises,
     read_answer,
     run_check,
@@ -163,7 +164,19 @@ def check_softplus_gradient(answer: Callable[[Tensor, Tensor], Tensor]) -> Check
             return tell("dz_ds", *OVERFLOW)
         return None
 
+    if callable(answer) and names_used(answer) & AUTOGRAD:
+        return CheckResult("dz_ds", FAIL, BY_AUTOGRAD)
     return run_check("dz_ds", answer, _softplus_gradient, cases, mistakes, raised=math_or_torch, diagnose=diagnose)
+
+
+# What a function that differentiates by autograd refers to (torch.autograd.grad,
+# .backward() and .grad, torch.func's transforms).
+AUTOGRAD = {"autograd", "backward", "grad", "requires_grad", "requires_grad_", "jacrev", "jacfwd", "vjp", "jvp"}
+BY_AUTOGRAD = (
+    "Your dz_ds asks autograd for the derivative, which is what the check compares against: it "
+    "would pass without a derivation. Derive dz/ds by hand with the chain rule and write the "
+    "result as a formula in s and eps (autograd is for checking it yourself, outside dz_ds)."
+)
 
 
 OVERFLOW = (

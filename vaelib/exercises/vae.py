@@ -28,6 +28,7 @@ from .core import (
     difference,
     kind,
     math_or_torch,
+    names_used,
     never_raises,
     not_a_function,
     not_attempted,
@@ -624,7 +625,26 @@ def check_gaussian_nll(answer: Callable[[Tensor, Tensor, float], Tensor]) -> Che
             "The constant comes once per *pixel*: D 1-D Gaussians, D normalizers.",
         ),
     ]
-    return run_check("gaussian_nll", answer, _gaussian_nll, cases, mistakes, raised=math_or_torch)
+
+    def diagnose(args, got):
+        """The right squared error plus c/2 log(2 pi sigma^2) for a whole number c that is not D."""
+        x, xh, s = args
+        counted = (got - squared(x, xh) / (2 * s**2)) / (0.5 * math.log(2 * math.pi * s**2))  # [B]
+        c = round(counted[0].item())
+        if c < 1 or c == x.shape[1] or not torch.allclose(counted, torch.full_like(counted, c), atol=1e-3):
+            return None
+        n, d = x.shape
+        why = {
+            n: "the number of images, x.shape[0]",
+            n * d: "every pixel of the batch (x.numel()), not of one image",
+            784: "an MNIST image's pixels, fixed: these images have fewer",
+        }.get(c, "not the number of pixels of an image")
+        return (
+            f"Your squared error is right, but your constant counts D = {c}: {why}. Each image of "
+            f"this case has D = x.shape[1] = {d} pixels, one normalizer each: take D from x."
+        )
+
+    return run_check("gaussian_nll", answer, _gaussian_nll, cases, mistakes, raised=math_or_torch, diagnose=diagnose)
 
 
 # ---------------------------------------------------------------- derive: the ELBO's gap is the KL to the posterior
@@ -765,6 +785,13 @@ _POSTERIOR_KL_MISTAKES = [
 ]
 
 
+FROM_THE_IDENTITY = (
+    "Your posterior_kl calls elbo: written as log p(x) - ELBO, it makes the identity true by "
+    "construction, and the check would prove nothing. Write KL(q || p(z | x)) from chapter 2's "
+    "KL between two Gaussians, with the posterior's mean and variance that the exercise gives."
+)
+
+
 def _named(result: CheckResult, function: str) -> CheckResult:
     """``result`` of one of the exercise's two functions, its failure message naming which."""
     if result.status != FAIL:
@@ -806,6 +833,8 @@ def check_elbo_identity(elbo, posterior_kl=None) -> CheckResult:
         )
     if not second.passed:
         return _named(second, "posterior_kl")
+    if names_used(posterior_kl) & {getattr(elbo, "__name__", "elbo"), "elbo", "elbo_solution"}:
+        return CheckResult("elbo_identity", FAIL, FROM_THE_IDENTITY)
     # Both right: the identity, with the student's own functions.
     gaps = []
     for x, w, b, s, m, t in cases:
