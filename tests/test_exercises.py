@@ -466,6 +466,7 @@ def _nll_with_d(pixels):
     """The Gaussian NLL with the constant counted over ``pixels(x)`` pixels."""
     return lambda x, xh, s: ((x - xh) ** 2).sum(1) / (2 * s**2) + 0.5 * pixels(x) * math.log(2 * math.pi * s**2)
 
+
 STUDENT_ANSWERS = {
     "check_reconstruction_error": [
         ("sigmoid then BCE, summed per image", lambda x, lg: _sig_bce(x, lg).sum(1), "sigmoid then BCE"),
@@ -651,7 +652,11 @@ STUDENT_ANSWERS = {
         ("no return", lambda mu, lv, n: None, "forget to `return`"),
     ],
     "check_kl_two_gaussians": [
-        ("sigmas taken as variances", lambda m1, s1, m2, s2: kl_two_solution(m1, s1.sqrt(), m2, s2.sqrt()), "as variances"),
+        (
+            "sigmas taken as variances",
+            lambda m1, s1, m2, s2: kl_two_solution(m1, s1.sqrt(), m2, s2.sqrt()),
+            "as variances",
+        ),
         ("sigmas squared twice", lambda m1, s1, m2, s2: kl_two_solution(m1, s1**2, m2, s2**2), "squared them once too"),
         ("the other direction", lambda m1, s1, m2, s2: kl_two_solution(m2, s2, m1, s1), "other direction"),
         ("no -1/2", lambda m1, s1, m2, s2: kl_two_solution(m1, s1, m2, s2) + 0.5, "-1/2"),
@@ -1443,14 +1448,19 @@ def test_a_derivation_done_by_autograd_is_refused_however_it_asks():
         assert not result.passed and "asks autograd for the derivative" in result.message
 
 
-def test_a_posterior_kl_written_from_the_identity_is_refused():
+def test_a_posterior_kl_written_from_the_identity_is_refused_whatever_the_elbo_is_called():
+    def my_elbo(x, w, b, s, m, t):  # the student's ELBO, under a name of their own
+        return elbo_solution(x, w, b, s, m, t)
+
     def posterior_kl(x, w, b, s, m, t):  # log p(x) - ELBO: true by construction
         log_px = torch.distributions.Normal(b, (w**2 + s**2).sqrt()).log_prob(x)
-        return log_px - elbo_solution(x, w, b, s, m, t)
+        return log_px - my_elbo(x, w, b, s, m, t)
 
-    result = exercises.check_elbo_identity(elbo_solution, posterior_kl)
+    result = exercises.check_elbo_identity(my_elbo, posterior_kl)
     assert not result.passed and "makes the identity true by construction" in result.message
-    assert exercises.check_elbo_identity(elbo_solution, posterior_kl_solution).passed
+    assert exercises.check_elbo_identity(my_elbo, posterior_kl_solution).passed
+    assert core.calls(posterior_kl, (torch.ones(1),) * 6, my_elbo)
+    assert not core.calls(posterior_kl_solution, (torch.ones(1),) * 6, my_elbo)
 
 
 def test_chapter_3_no_longer_asks_for_the_gradient_it_prints():
@@ -1716,6 +1726,11 @@ def test_prediction_checks_compare_with_the_run():
     assert exercises.check_samples_prediction(100).passed
     ten = exercises.check_samples_prediction(10)
     assert not ten.passed and "more samples" in ten.message and "Measured" in ten.message
+    # judged on the answer, not on the noisy measured ratio: 150 and 70 are wrong, 120 is near enough
+    for wrong, direction in ((150, "fewer"), (70, "more")):
+        result = exercises.check_samples_prediction(wrong)
+        assert not result.passed and f"{direction} samples" in result.message
+    assert exercises.check_samples_prediction(120).passed
     assert exercises.check_constant_shift_prediction({"score": "up", "reparam": "same"}).passed
     assert not exercises.check_constant_shift_prediction({"score": "same", "reparam": "same"}).passed
 

@@ -95,8 +95,8 @@ def check_uncaptured_factor(answer: str | None, codes: Tensor, factors: Tensor, 
     tells the smallest share of it (mutual information of 20-bin discretized
     mean codes, over the factor's entropy).
     """
-    share = factor_shares(codes, factors)  # [d, K]
-    best = share.max(dim=0).values.tolist()  # [K]: the best latent's share of each factor
+    share = factor_shares(codes, factors)  # [d, M]
+    best = share.max(dim=0).values.tolist()  # [M]: the best latent's share of each factor
     correct = names[min(range(len(best)), key=best.__getitem__)]
     answer = read_answer("uncaptured_factor", answer, list(names))
     if isinstance(answer, CheckResult):
@@ -107,8 +107,8 @@ def check_uncaptured_factor(answer: str | None, codes: Tensor, factors: Tensor, 
         told = best[names.index(answer)]
         return (
             f"Not quite: latent z{latent} tells {told:.0%} of what there is to know about {answer}, and "
-            f"another factor is told less than that by every latent. Look for the factor that stays the "
-            f"same in every row."
+            f"another factor is told less than that by every latent. Of the factors that change in no row, "
+            f"which changes the fewest pixels per step?"
         )
 
     return answer_check("uncaptured_factor", answer, correct, hint)

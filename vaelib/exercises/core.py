@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import sys
 import textwrap
 import traceback
 from collections.abc import Callable, Sequence
@@ -374,6 +375,30 @@ def names_used(function: Callable) -> set[str]:
         names.update(code.co_names)
         pending.extend(c for c in code.co_consts if hasattr(c, "co_names"))
     return names
+
+
+def calls(function: Callable, args: tuple, target: Callable) -> bool:
+    """Whether ``function(*args)`` calls the Python function ``target``, by whatever name
+    (a profiler watches every call it makes).  How a check sees that an answer was
+    computed from another of the student's answers, such as a KL written as
+    log p(x) minus the ELBO.  An error the call raises counts as no."""
+    target_code = getattr(target, "__code__", None)
+    seen = False
+
+    def watch(frame, event, _):
+        nonlocal seen
+        if event == "call" and frame.f_code is target_code:
+            seen = True
+
+    previous = sys.getprofile()
+    sys.setprofile(watch)
+    try:
+        function(*_copy(args))
+    except Exception:  # noqa: BLE001 - the student's bug; run_check reports it
+        pass
+    finally:
+        sys.setprofile(previous)
+    return seen
 
 
 def not_attempted(exercise: str, written: bool = False) -> CheckResult:

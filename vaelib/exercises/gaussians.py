@@ -327,9 +327,11 @@ def check_samples_prediction(answer) -> CheckResult:
         f"Measured: n = 100 -> {round(100 * factor):,}: the mean error fell from {before:.4f} "
         f"to {after:.4f}, {ratio:.1f} times."
     )
-    if 8 <= ratio <= 12.5:
+    # Judged on the answer, which theory fixes at 100; the measurement is the evidence.
+    # (The measured ratio is noisy, about 5 %: judged on it, 150 would pass and 70 would not.)
+    if 85 <= factor <= 120:
         return CheckResult("samples_prediction", PASS, f"Well done! {report}")
-    direction = "more" if ratio < 8 else "fewer"
+    direction = "more" if factor < 85 else "fewer"
     return CheckResult(
         "samples_prediction",
         FAIL,
