@@ -285,7 +285,8 @@ def check_beta_spread_prediction(answer, train_x: Tensor, test_x: Tensor) -> Che
     def hint(answer):
         return (
             f"Not what the run shows. {report} The KL of each image is 0.5 (mu^2 + sigma^2 - 1 - log sigma^2) "
-            "per dimension: which of its terms does a heavier KL push hardest?"
+            "per dimension: which of its terms pulls mu itself toward 0, and what does a heavier weight do to "
+            "that pull?"
         )
 
     return with_report(answer_check("beta_spread_prediction", answer, correct, hint), report)
