@@ -1810,3 +1810,18 @@ def test_the_elbo_identity_check_never_raises_whatever_its_second_function_is(la
     for args in [(elbo_solution, BAD_ANSWERS[label]), (BAD_ANSWERS[label], BAD_ANSWERS[label])]:
         result = exercises.check_elbo_identity(*args)
         assert result.status in {"fail", "not attempted"} and "could not be checked" not in result.message, result
+
+
+class OneHotWithoutNumClasses(TinyCVAE):
+    def forward(self, x, y, eps):  # F.one_hot(y): as many columns as the batch's largest label + 1
+        label = F.one_hot(y).float()
+        h = torch.relu(self.hidden(torch.cat([x, label], 1)))
+        mu, logvar = self.to_mu(h), self.to_logvar(h)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        return self.decoder_out(torch.relu(self.decoder_hidden(torch.cat([z, label], 1)))), mu, logvar
+
+
+def test_a_one_hot_that_depends_on_the_batch_fails_the_cvae_check():
+    # it works on any batch that holds a 9, so the check's batch holds none
+    result = exercises.check_cvae_module(OneHotWithoutNumClasses)
+    assert not result.passed and "num_classes" in result.message

@@ -420,3 +420,10 @@ def test_max_grad_norm_clips_each_step_to_that_norm(blobs):
             p -= 0.1 * p.grad
     for a, b in zip(clipped.parameters(), reference.parameters(), strict=True):
         torch.testing.assert_close(a, b)
+
+
+def test_the_progress_bar_ends_each_epoch_on_the_mean_that_history_keeps(blobs, capsys):
+    # Not the last batch's loss, which a reader would compare with another chapter's epoch mean.
+    history = train.fit(tiny_model(), losses.autoencoder_loss, blobs[0], epochs=2, batch_size=16, device="cpu")
+    shown = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert f"loss={history.train[-1]['loss']:.2f}" in shown

@@ -184,7 +184,7 @@ def autoencoder_diagram(input_dim: int = 784, hidden_dims: Sequence[int] = (512,
             )
     ax.text(xs[0], 1.75, "input $x$\n(784 pixels)", ha="center", fontsize=10)
     ax.text(xs[mid], 1.75, "code $z$\n(the bottleneck)", ha="center", fontsize=10, color="#B0501A")
-    ax.text(xs[-1], 1.75, r"output $\hat{x}$" "\n(logits)", ha="center", fontsize=10)
+    ax.text(xs[-1], 1.75, "output: logits\n" r"(a sigmoid gives $\hat{x}$)", ha="center", fontsize=10)
     for a, b, label in [(0, mid, "encoder"), (mid, n - 1, "decoder")]:
         ax.add_patch(FancyArrowPatch((xs[a], -2.0), (xs[b], -2.0), arrowstyle="-|>", mutation_scale=14, color="0.3"))
         ax.text((xs[a] + xs[b]) / 2, -2.3, label, ha="center", va="top", fontsize=11)

@@ -403,12 +403,15 @@ def fit(
                     optimizer.step()
                     mean.add(values, len(args[0]))
                     bar.update(1)
-                    bar.set_postfix(loss=f"{values['loss']:.2f}", refresh=False)
+                    # the epoch's running mean, the number its history keeps (not one noisy batch)
+                    bar.set_postfix(loss=f"{mean.sums['loss'] / mean.count:.2f}", refresh=False)
                 history.seconds.append(time.perf_counter() - start)
                 history.train.append(mean.result())
+                shown = {"loss": f"{history.train[-1]['loss']:.2f}"}
                 if test_x is not None:
                     history.test.append(evaluate(model, loss_fn, test_x, test_y, device=device))
-                    bar.set_postfix(loss=f"{history.train[-1]['loss']:.2f}", test=f"{history.test[-1]['loss']:.2f}")
+                    shown["test"] = f"{history.test[-1]['loss']:.2f}"
+                bar.set_postfix(**shown)
                 if callback is not None and callback(epoch, history, model):
                     break
     finally:
