@@ -53,6 +53,16 @@ def test_linear_probe_separates_separable_classes_and_not_noise():
     assert metrics.linear_probe_accuracy(noise[:300], y[:300], noise[300:], y[300:]) < 0.45
 
 
+def test_linear_probe_without_standardizing_skips_exactly_that_step():
+    # for features already on one scale (pixels in [0, 1]), where standardizing a pixel
+    # that is almost always 0 would blow up its rare ink
+    x, y, _ = separable_classes(3)
+    train_std, test_std = metrics.standardize(x[:300], x[300:])
+    by_hand = metrics.linear_probe_accuracy(train_std, y[:300], test_std, y[300:], standardize_features=False)
+    assert by_hand == metrics.linear_probe_accuracy(x[:300], y[:300], x[300:], y[300:])
+    assert metrics.linear_probe_accuracy(x[:300], y[:300], x[300:], y[300:], standardize_features=False) > 0.9
+
+
 def test_linear_probe_is_deterministic_and_leaves_the_global_generator_alone():
     x, y, _ = separable_classes(1)
     x = x + torch.randn(400, 5, generator=torch.Generator().manual_seed(2)) * 3  # an imperfect probe

@@ -114,11 +114,14 @@ def linear_probe_accuracy(
     *,
     epochs: int = 100,
     lr: float = 0.1,
+    standardize_features: bool = True,
 ) -> float:
     """Test accuracy of a linear (softmax) classifier trained on the features.
 
-    Features ``[N, D]`` are standardized with the training statistics, then a
-    multinomial logistic regression is trained full-batch with Adam for
+    Features ``[N, D]`` are standardized with the training statistics (unless
+    ``standardize_features=False``, for features already on one common scale,
+    such as pixels in [0, 1]: standardizing a pixel that is almost always 0
+    blows up its rare ink), then a multinomial logistic regression is trained full-batch with Adam for
     ``epochs`` steps: the same budget whatever ``D`` is, so codes and raw
     pixels compete on equal terms.  The weights start at zero (the problem is
     convex), so the result involves no randomness.
@@ -128,7 +131,9 @@ def linear_probe_accuracy(
             f"features and labels must pair up: train {len(train_features)} vs {len(train_labels)}, "
             f"test {len(test_features)} vs {len(test_labels)}"
         )
-    train_features, test_features = standardize(train_features.float(), test_features.float())
+    train_features, test_features = train_features.float(), test_features.float()
+    if standardize_features:
+        train_features, test_features = standardize(train_features, test_features)
     n_classes = int(max(train_labels.max(), test_labels.max())) + 1
     weight = torch.zeros(train_features.shape[1], n_classes, requires_grad=True)  # [D, classes]
     bias = torch.zeros(n_classes, requires_grad=True)

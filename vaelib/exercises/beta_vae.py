@@ -22,7 +22,18 @@ __all__ = [
 def _mig_cases() -> list[tuple[Tensor, Tensor]]:
     g = torch.Generator().manual_seed(12)
     mi = torch.rand(6, 4, generator=g) * 2
-    return [(mi, torch.tensor([1.1, 2.0, 2.3, 3.0]))]
+    # a factor copied into two latents: a tie at the top, whose gap is 0 (Exercise 4's case)
+    tied = torch.tensor([[1.0, 0.2], [1.0, 0.1], [0.3, 0.9]])
+    return [(mi, torch.tensor([1.1, 2.0, 2.3, 3.0])), (tied, torch.tensor([1.0, 1.2]))]
+
+
+def _distinct_runner_up(mi: Tensor, entropy: Tensor) -> float:
+    """A wrong MIG: each factor's largest mutual information minus the next *different* value."""
+    gaps = []
+    for k in range(mi.shape[1]):
+        values = mi[:, k].unique().sort(descending=True).values
+        gaps.append((values[0] - values[min(1, len(values) - 1)]) / entropy[k])
+    return torch.stack(gaps).mean().item()
 
 
 @never_raises
@@ -46,6 +57,12 @@ def check_mig_from_mi(answer: Callable[[Tensor, Tensor], float]) -> CheckResult:
         Mistake(
             lambda mi, h: ((mi.topk(2, dim=1).values[:, 0] - mi.topk(2, dim=1).values[:, 1]).mean() / h.mean()).item(),
             "Take the top two over the *latents* (dim 0) for each factor, not over factors.",
+        ),
+        Mistake(
+            _distinct_runner_up,
+            "Two latents can share the largest mutual information (a factor copied into both): then "
+            "the second largest equals the largest and the gap is 0. Take the top two values, ties "
+            "included (torch.topk keeps both), not the next different one.",
         ),
         Mistake(
             lambda mi, h: -reference(mi, h),
@@ -145,7 +162,7 @@ def check_expected_mig(answer: Callable[[int, int], float]) -> CheckResult:
             "A second copy of a factor has the same mutual information as the first: what is that factor's gap, then?",
         ),
         Mistake(
-            lambda k, dup: (k - dup) / (k + dup), "MIG averages over the factors (K of them), not over the latents."
+            lambda k, dup: (k - dup) / (k + dup), "MIG averages over the factors (M of them), not over the latents."
         ),
         Mistake(lambda k, dup: 0.0 if dup else 1.0, "Only the duplicated factors lose their gap; the others keep 1."),
     ]
