@@ -121,8 +121,8 @@ def linear_probe_accuracy(
     Features ``[N, D]`` are standardized with the training statistics (unless
     ``standardize_features=False``, for features already on one common scale,
     such as pixels in [0, 1]: standardizing a pixel that is almost always 0
-    blows up its rare ink), then a multinomial logistic regression is trained full-batch with Adam for
-    ``epochs`` steps: the same budget whatever ``D`` is, so codes and raw
+    blows up its rare ink), then a multinomial logistic regression is trained
+    full-batch with Adam for ``epochs`` steps: the same budget whatever ``D`` is, so codes and raw
     pixels compete on equal terms.  The weights start at zero (the problem is
     convex), so the result involves no randomness.
     """

@@ -91,7 +91,10 @@ class _Mean:
         self.count += n
 
     def result(self) -> dict[str, float]:
-        return {name: total / self.count for name, total in self.sums.items()}
+        return {name: self.of(name) for name in self.sums}
+
+    def of(self, name: str) -> float:
+        return self.sums[name] / self.count
 
 
 class _NotebookLine:
@@ -404,7 +407,7 @@ def fit(
                     mean.add(values, len(args[0]))
                     bar.update(1)
                     # the epoch's running mean, the number its history keeps (not one noisy batch)
-                    bar.set_postfix(loss=f"{mean.sums['loss'] / mean.count:.2f}", refresh=False)
+                    bar.set_postfix(loss=f"{mean.of('loss'):.2f}", refresh=False)
                 history.seconds.append(time.perf_counter() - start)
                 history.train.append(mean.result())
                 shown = {"loss": f"{history.train[-1]['loss']:.2f}"}

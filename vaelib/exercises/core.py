@@ -366,8 +366,7 @@ def names_used(function: Callable) -> set[str]:
     """The global and attribute names that ``function``'s code refers to, its inner
     functions and lambdas included: ``torch.autograd.grad`` gives ``torch``,
     ``autograd`` and ``grad``; a local variable gives nothing.  How a check sees that
-    an answer computed what it was asked to derive (by autograd, or from the very
-    identity that the exercise checks)."""
+    an answer asked autograd for what it was asked to derive by hand."""
     code = getattr(function, "__code__", None)
     pending, names = ([code] if code is not None else []), set()
     while pending:
