@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import pytest
 import torch
 
-from vaelib import classifier, data, latent, losses, metrics, models, plotting, train, widgets
+from vaelib import checkpoints, classifier, data, latent, losses, metrics, models, plotting, train, widgets
 
 
 def small_cvae(latent_dim=3, seed=0):
@@ -144,7 +144,7 @@ def test_the_cvae_refuses_labels_it_cannot_use(labels, error, match):
 
 def test_a_cvae_checkpoint_keeps_its_number_of_classes(tmp_path):
     model = models.CVAE(models.CVAEConfig(hidden_dims=(16,), latent_dim=2, num_classes=4))
-    back = train.load_checkpoint(train.save_checkpoint(model, tmp_path / "cvae.pt"))
+    back = checkpoints.load_checkpoint(checkpoints.save_checkpoint(model, tmp_path / "cvae.pt"))
     assert isinstance(back, models.CVAE) and back.config == model.config and back.num_classes == 4
     z = torch.randn(3, 2)
     assert torch.equal(back.decode_probs(z, torch.tensor([0, 3, 1])), model.decode_probs(z, torch.tensor([0, 3, 1])))

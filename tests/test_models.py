@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from vaelib import models
+from vaelib import checkpoints, models
 
 
 def test_autoencoder_shapes(images):
@@ -165,10 +165,9 @@ def test_the_conv_vae_sees_pictures_and_keeps_an_exportable_mlp_decoder():
 
 
 def test_a_conv_vae_checkpoint_round_trips(tmp_path):
-    from vaelib import train
 
     model = models.ConvVAE(models.MLPConfig(input_dim=16 * 16, hidden_dims=(32,), latent_dim=3))
-    loaded = train.load_checkpoint(train.save_checkpoint(model, tmp_path / "conv.pt"))
+    loaded = checkpoints.load_checkpoint(checkpoints.save_checkpoint(model, tmp_path / "conv.pt"))
     x = torch.rand(2, 256)
     assert type(loaded) is models.ConvVAE and torch.equal(loaded.encode(x)[0], model.encode(x)[0])
 

@@ -4,6 +4,7 @@ exercises and dependencies stay consistent with each other."""
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -346,3 +347,24 @@ def test_every_figure_has_alt_text_and_a_numbered_caption_the_text_refers_to(nb)
     existing = {caption.split(":")[0] for captions in _captions().values() for caption in captions}
     for reference in set(re.findall(r"Figure \d+\.\d+", text)):
         assert reference in existing, f"{nb.name} refers to {reference}, which no chapter has"
+
+
+def test_the_chapter_time_report_reads_the_build_log_and_marks_the_budgets(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("chapter_times", REPO / "benchmarks" / "chapter_times.py")
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    log = tmp_path / "book.log"
+    log.write_text(
+        "/x/book/01_autoencoders.ipynb: Executing notebook using local CWD [mystnb]\n"
+        "/x/book/01_autoencoders.ipynb: Executed notebook in 113.75 seconds [mystnb]\n"
+        "/x/book/06_beta_vae.ipynb: Executed notebook in 181.00 seconds [mystnb]\n"
+    )
+    assert report.main([str(log)]) == 0, "without --strict the report only informs"
+    out = capsys.readouterr().out
+    assert "01_autoencoders.ipynb" in out and "113.8 s" in out
+    assert re.search(r"06_beta_vae.ipynb +181.0 s  over 180 s", out)
+    assert report.main([str(log), "--strict"]) == 1
+    log.write_text("/x/book/02_gaussians.ipynb: Executed notebook in 4.5 seconds [mystnb]\n")
+    assert report.main([str(log), "--strict"]) == 0
+    log.write_text("nothing executed\n")
+    assert report.main([str(log)]) == 1

@@ -7,7 +7,7 @@ import torch
 from ipykernel.inprocess.ipkernel import InProcessInteractiveShell
 from ipykernel.inprocess.manager import InProcessKernelManager
 
-from vaelib import losses, models, train
+from vaelib import checkpoints, losses, models, train
 
 
 def tiny_model(latent_dim=2):
@@ -195,8 +195,8 @@ def test_evaluate_leaves_the_model_in_the_mode_it_found(blobs):
 
 def test_checkpoint_round_trip_is_exact(tmp_path, images):
     model = tiny_model(latent_dim=3)
-    path = train.save_checkpoint(model, tmp_path / "sub" / "ae.pt")
-    loaded = train.load_checkpoint(path)
+    path = checkpoints.save_checkpoint(model, tmp_path / "sub" / "ae.pt")
+    loaded = checkpoints.load_checkpoint(path)
     assert type(loaded) is models.Autoencoder and loaded.config == model.config
     for name, value in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[name], value)
@@ -205,7 +205,7 @@ def test_checkpoint_round_trip_is_exact(tmp_path, images):
 
 
 def test_a_failed_save_leaves_the_old_checkpoint_intact(tmp_path, monkeypatch):
-    path = train.save_checkpoint(tiny_model(), tmp_path / "ae.pt")
+    path = checkpoints.save_checkpoint(tiny_model(), tmp_path / "ae.pt")
     before = path.read_bytes()
 
     def crash(*args, **kwargs):
@@ -213,19 +213,19 @@ def test_a_failed_save_leaves_the_old_checkpoint_intact(tmp_path, monkeypatch):
 
     monkeypatch.setattr(torch, "save", crash)
     with pytest.raises(OSError, match="disk full"):
-        train.save_checkpoint(tiny_model(latent_dim=5), path)
+        checkpoints.save_checkpoint(tiny_model(latent_dim=5), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["ae.pt"]
 
 
 def test_a_corrupted_checkpoint_is_a_clear_error(tmp_path):
-    path = train.save_checkpoint(tiny_model(), tmp_path / "ae.pt")
+    path = checkpoints.save_checkpoint(tiny_model(), tmp_path / "ae.pt")
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])  # truncated
-    with pytest.raises(train.CheckpointError, match="ae.pt"):
-        train.load_checkpoint(path)
+    with pytest.raises(checkpoints.CheckpointError, match="ae.pt"):
+        checkpoints.load_checkpoint(path)
     path.write_bytes(b"not a checkpoint at all")
-    with pytest.raises(train.CheckpointError, match="corrupted"):
-        train.load_checkpoint(path)
+    with pytest.raises(checkpoints.CheckpointError, match="corrupted"):
+        checkpoints.load_checkpoint(path)
 
 
 class _Exploit:
@@ -237,19 +237,19 @@ def test_a_checkpoint_cannot_run_code(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "evil.pt"
     torch.save({"format": "vaelib-checkpoint/2", "payload": _Exploit()}, path, pickle_protocol=2)
-    with pytest.raises(train.CheckpointError):
-        train.load_checkpoint(path)
+    with pytest.raises(checkpoints.CheckpointError):
+        checkpoints.load_checkpoint(path)
     assert not (tmp_path / "PWNED").exists()
 
 
 def test_a_foreign_or_mismatched_file_is_refused(tmp_path):
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
-    with pytest.raises(train.CheckpointError, match="not a vaelib checkpoint"):
-        train.load_checkpoint(tmp_path / "other.pt")
+    with pytest.raises(checkpoints.CheckpointError, match="not a vaelib checkpoint"):
+        checkpoints.load_checkpoint(tmp_path / "other.pt")
 
 
 def saved_payload(tmp_path):
-    return torch.load(train.save_checkpoint(tiny_model(), tmp_path / "ae.pt"), weights_only=True)
+    return torch.load(checkpoints.save_checkpoint(tiny_model(), tmp_path / "ae.pt"), weights_only=True)
 
 
 def test_a_changed_weight_is_caught_by_the_digest(tmp_path):
@@ -257,18 +257,18 @@ def test_a_changed_weight_is_caught_by_the_digest(tmp_path):
     name = next(iter(payload["state_dict"]))
     payload["state_dict"][name].view(-1)[0] += 1e-3
     torch.save(payload, tmp_path / "changed.pt")
-    with pytest.raises(train.CheckpointError, match="digest"):
-        train.load_checkpoint(tmp_path / "changed.pt")
+    with pytest.raises(checkpoints.CheckpointError, match="digest"):
+        checkpoints.load_checkpoint(tmp_path / "changed.pt")
 
 
 def test_a_changed_byte_in_the_file_is_caught(tmp_path):
-    path = train.save_checkpoint(tiny_model(), tmp_path / "ae.pt")
+    path = checkpoints.save_checkpoint(tiny_model(), tmp_path / "ae.pt")
     raw = bytearray(path.read_bytes())
     middle = len(raw) // 2  # inside the stored weights
     raw[middle] ^= 0xFF
     path.write_bytes(bytes(raw))
-    with pytest.raises(train.CheckpointError, match="ae.pt"):
-        train.load_checkpoint(path)
+    with pytest.raises(checkpoints.CheckpointError, match="ae.pt"):
+        checkpoints.load_checkpoint(path)
 
 
 @pytest.mark.parametrize(
@@ -290,8 +290,8 @@ def test_a_checkpoint_with_a_missing_or_mistyped_field_is_refused(tmp_path, fiel
     else:
         payload[field] = value
     torch.save(payload, tmp_path / "bad.pt")
-    with pytest.raises(train.CheckpointError, match=field):
-        train.load_checkpoint(tmp_path / "bad.pt")
+    with pytest.raises(checkpoints.CheckpointError, match=field):
+        checkpoints.load_checkpoint(tmp_path / "bad.pt")
 
 
 def test_a_checkpoint_whose_config_does_not_fit_its_weights_is_refused(tmp_path):
@@ -306,14 +306,14 @@ def test_a_checkpoint_whose_config_does_not_fit_its_weights_is_refused(tmp_path)
         },
         tmp_path / "bad.pt",
     )
-    with pytest.raises(train.CheckpointError, match="bad.pt"):
-        train.load_checkpoint(tmp_path / "bad.pt")
+    with pytest.raises(checkpoints.CheckpointError, match="bad.pt"):
+        checkpoints.load_checkpoint(tmp_path / "bad.pt")
 
 
 def test_a_checkpoint_gets_the_permissions_of_any_new_file(tmp_path):
     old = os.umask(0o022)
     try:
-        path = train.save_checkpoint(tiny_model(), tmp_path / "ae.pt")
+        path = checkpoints.save_checkpoint(tiny_model(), tmp_path / "ae.pt")
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
@@ -321,13 +321,13 @@ def test_a_checkpoint_gets_the_permissions_of_any_new_file(tmp_path):
 
 def test_only_vaelib_models_are_checkpointed(tmp_path):
     with pytest.raises(TypeError):
-        train.save_checkpoint(torch.nn.Linear(2, 2), tmp_path / "x.pt")
+        checkpoints.save_checkpoint(torch.nn.Linear(2, 2), tmp_path / "x.pt")
     assert not list(tmp_path.iterdir())
 
 
 NOTEBOOK_RUN = """
 import torch
-from vaelib import losses, models, train
+from vaelib import checkpoints, losses, models, train
 x = torch.rand(120, 784, generator=torch.Generator().manual_seed(0))
 model = models.Autoencoder(models.MLPConfig(hidden_dims=(8,), latent_dim=2))
 train.fit(model, losses.autoencoder_loss, x, x[:20], epochs=2, batch_size=60, device="cpu")
@@ -360,7 +360,7 @@ def test_in_a_notebook_the_bar_keeps_its_final_state_in_one_output():
 
 @pytest.mark.parametrize("model", [models.VAE(models.MLPConfig(hidden_dims=(16,), latent_dim=3))], ids=["VAE"])
 def test_vae_checkpoints_round_trip(tmp_path, images, model):
-    loaded = train.load_checkpoint(train.save_checkpoint(model, tmp_path / "vae.pt"))
+    loaded = checkpoints.load_checkpoint(checkpoints.save_checkpoint(model, tmp_path / "vae.pt"))
     assert type(loaded) is type(model) and loaded.config == model.config
     assert torch.equal(loaded.encode(images)[0], model.encode(images)[0])
 

@@ -7,7 +7,9 @@ One module per concept; chapters import what they teach:
 - ``models``: the autoencoder and the VAE, with one interface
 - ``gaussian``: reparameterization, the closed-form KL, log densities
 - ``losses``: reconstruction losses and the (beta-)VAE loss, in nats per image
-- ``train``: ``fit`` for every model, ``evaluate``, checkpoints
+- ``train``: ``fit`` for every model, ``evaluate``
+- ``checkpoints``: models on disk, checked by their digest
+- ``cache``: models trained once and loaded by the chapters after
 - ``metrics``: ELBO, importance-sampled log-likelihood, active units, MIG, ...
 - ``latent``: codes of data sets, interpolation, traversals, manifold grids
 - ``sprites``: procedural sprites with known generative factors
@@ -29,6 +31,8 @@ first.  It changes results only below about 1e-38.  To undo it, call
 
 from . import (
     betavae,
+    cache,
+    checkpoints,
     claims,
     data,
     exercises,
@@ -50,6 +54,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "betavae",
+    "cache",
+    "checkpoints",
     "claims",
     "data",
     "exercises",

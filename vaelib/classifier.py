@@ -14,10 +14,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from . import cache
 from ._validate import check_int, check_number
 from .data import IMAGE_DIM, batches, check_labels, flatten_images
 from .models import evaluating, model_device
-from .settings import budget
+from .settings import budget, fast_mode
+from .settings import device as default_device
 from .train import fit
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "accuracy_by_class",
     "classification_loss",
     "confident_share",
+    "judge",
     "judge_confidence",
     "predict",
     "train_judge",
@@ -130,6 +133,39 @@ def train_judge(
         judge, classification_loss, train_x, train_y=train_y, epochs=epochs, seed=seed, device=device, progress=progress
     )
     return judge
+
+
+def judge(
+    train_x: Tensor,
+    train_y: Tensor,
+    *,
+    trained_in: str,
+    device: str | torch.device | None = None,
+    progress: bool = False,
+) -> Classifier:
+    """The judge of :func:`train_judge`, trained once and kept in the model cache.
+
+    The first chapter that asks for it trains it (``trained_in`` names that
+    chapter); the later ones load the same weights (:func:`vaelib.cache.load_or_train`),
+    in eval mode on ``device``.
+    """
+    device = torch.device(device) if device is not None else default_device()
+    epochs = budget(epochs=JUDGE_EPOCHS).epochs
+    seed = 0
+    return cache.load_or_train(
+        "the judge",
+        lambda: train_judge(train_x, train_y, epochs=epochs, seed=seed, device=device, progress=progress),
+        Classifier,
+        trained_in=trained_in,
+        device=device,
+        model=Classifier,
+        recipe=train_judge,
+        epochs=epochs,
+        seed=seed,
+        data=[train_x, train_y],
+        fast=fast_mode(),
+        device_kind=device,
+    )
 
 
 @torch.no_grad()

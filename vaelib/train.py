@@ -1,4 +1,4 @@
-"""One trainer for every model of the book, plus evaluation and checkpoints.
+"""One trainer for every model of the book, and evaluation.
 
 ``fit`` knows nothing about autoencoders or VAEs: it takes a model and a loss
 function ``loss_fn(model, x)`` that returns either a scalar loss or a dict of
@@ -12,18 +12,10 @@ other chapters stay as they are.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import math
-import os
-import pickle
-import secrets
 import time
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 from torch import Tensor, nn
@@ -32,26 +24,19 @@ from tqdm import tqdm
 from ._validate import check_int, check_number, is_int
 from .data import batch_tensors, batches, check_labels
 from .losses import NonFiniteLossError
-from .models import MODELS, evaluating, model_device
+from .models import evaluating, model_device
 from .settings import device as default_device
 
 __all__ = [
-    "CheckpointError",
     "History",
     "NonFiniteLossError",
     "adam",
     "evaluate",
     "fit",
-    "load_checkpoint",
-    "save_checkpoint",
 ]
 
 # loss_fn(model, x), or loss_fn(model, x, y) when labels are given
 LossFn = Callable[..., "Tensor | Mapping[str, Tensor]"]
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file that cannot be read back as a vaelib model."""
 
 
 @dataclass
@@ -421,101 +406,3 @@ def fit(
         bar.close()
         model.train(was_training)
     return history
-
-
-CHECKPOINT_FORMAT = "vaelib-checkpoint/2"
-
-
-def _digest(model_name: str, config: dict, state_dict: Mapping[str, Tensor]) -> str:
-    """SHA-256 of everything a checkpoint restores: the model's name, its config, every tensor."""
-    h = hashlib.sha256()
-    h.update(json.dumps([model_name, config], sort_keys=True).encode())
-    for name in sorted(state_dict):
-        tensor = state_dict[name].detach().cpu().contiguous()
-        h.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
-        h.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()
-
-
-def save_checkpoint(model: nn.Module, path: str | os.PathLike) -> Path:
-    """Write the model's weights, config and their SHA-256 digest to ``path``, atomically.
-
-    The file is written beside its destination and renamed into place, so a
-    crash mid-write never leaves a half-written checkpoint under that name.
-    It gets the permissions of any new file of the user (0666 less the umask).
-    """
-    name = type(model).__name__
-    if MODELS.get(name) is not type(model):
-        raise TypeError(f"cannot checkpoint a {name}: not one of vaelib's models {sorted(MODELS)}")
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a folder; give the checkpoint a file name, e.g. {path / 'model.pt'}")
-    config = dataclasses.asdict(model.config)
-    state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    payload = {
-        "format": CHECKPOINT_FORMAT,
-        "model": name,
-        "config": config,
-        "state_dict": state_dict,
-        "sha256": _digest(name, config, state_dict),
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for any file
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _field(path: Path, payload: dict, key: str, kind: type) -> object:
-    value = payload.get(key)
-    if not isinstance(value, kind):
-        found = "missing" if key not in payload else f"a {type(value).__name__}"
-        raise CheckpointError(f"{path}: the field {key!r} should be a {kind.__name__}, but it is {found}")
-    return value
-
-
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> nn.Module:
-    """Read a checkpoint written by :func:`save_checkpoint` and rebuild the model, in eval mode.
-
-    Loaded with ``weights_only=True``: a checkpoint can hold tensors and plain
-    values only, so a file from the internet cannot run code.  A truncated or
-    corrupted file, a missing or mistyped field, or weights that do not match
-    the stored digest raise :class:`CheckpointError` naming the file.
-    """
-    path = Path(path)
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
-        raise CheckpointError(f"{path} is not a readable vaelib checkpoint (truncated or corrupted?): {err}") from err
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is a PyTorch file but not a vaelib checkpoint ({CHECKPOINT_FORMAT})")
-    name = _field(path, payload, "model", str)
-    config = _field(path, payload, "config", dict)
-    state_dict = _field(path, payload, "state_dict", dict)
-    digest = _field(path, payload, "sha256", str)
-    if not all(isinstance(k, str) and isinstance(v, Tensor) for k, v in state_dict.items()):
-        raise CheckpointError(f"{path}: the field 'state_dict' should map names to tensors")
-    model_class = MODELS.get(name)
-    if model_class is None:
-        raise CheckpointError(f"{path} holds an unknown model {name!r}; vaelib knows {sorted(MODELS)}")
-    if _digest(name, config, state_dict) != digest:
-        raise CheckpointError(
-            f"{path}: the weights or config do not match the SHA-256 digest stored with them; "
-            "the file was changed or corrupted after it was saved"
-        )
-    try:
-        model = model_class(model_class.config_class(**config))
-        model.load_state_dict(state_dict)
-    except (TypeError, ValueError, RuntimeError, KeyError) as err:
-        raise CheckpointError(f"{path}: the weights do not match the config ({err})") from err
-    return model.to(map_location).eval()
