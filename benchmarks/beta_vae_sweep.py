@@ -1,7 +1,7 @@
 """How well chapter 6's beta-VAE disentangles the sprites, over betas and seeds.
 
     .venv/bin/python benchmarks/beta_vae_sweep.py [--betas 1 2 4 8 16 32]
-        [--seeds 0 1 2] [--epochs 60] [--warmup-epochs 20] [--batch-size 64]
+        [--seeds 0 1 2] [--epochs 40] [--warmup-epochs 13] [--batch-size 64]
         [--model conv|mlp] [--scales 4] [--rotations 8] [--positions 10]
         [--record vaelib/results/beta_vae_sweep.json [--add]]
 
@@ -15,7 +15,7 @@ goal of issue 10: at the best beta, a median MIG over 3 seeds of at least
 
 With ``--record``, the runs are written to that JSON file with the command,
 the machine and the day; chapter 6 plots ``vaelib/results/beta_vae_sweep.json``,
-which the default settings reproduce (about 2 minutes per run on 2 CPU cores).
+which the default settings reproduce (about 80 s per run on 2 CPU cores).
 With ``--add`` as well, the runs join those already in the file (a run of the
 same beta and seed replaces the old one), which must be of the same recipe,
 model and sprites; the record keeps one line per addition in ``"history"``.

@@ -184,7 +184,10 @@ def load_or_train(
             )
         else:
             if not quiet:
-                _say(f"{name}: loaded from the model cache, where {by} put it (cache.clear() empties the cache)")
+                _say(
+                    f"{name}: loaded from the model cache, where {by} put it"
+                    " (to train it here instead: cache.clear(), then run this cell again)"
+                )
             return model.to(device).eval()
     start = time.perf_counter()
     model = train()

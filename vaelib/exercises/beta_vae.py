@@ -124,7 +124,7 @@ def check_uncaptured_factor(answer: str | None, codes: Tensor, factors: Tensor, 
         told = best[names.index(answer)]
         return (
             f"Not quite: latent z{latent} tells {told:.0%} of what there is to know about {answer}, and "
-            f"another factor is told less than that by every latent. Of the factors that change in no row, "
+            f"another factor is told less than that by every latent. Of the factors that label no row, "
             f"which changes the fewest pixels per step?"
         )
 
