@@ -59,6 +59,7 @@ def test_a_cached_model_gives_exactly_the_outputs_of_the_trained_one(tmp_path, c
 
 
 def test_the_key_holds_everything_that_determines_the_model(monkeypatch):
+    monkeypatch.delenv("VAELIB_FAST", raising=False)  # full settings first (make test runs in fast mode)
     data = torch.zeros(4, 784)
     base = {"model": models.VAE, "config": CONFIG, "seed": 0, "data": data, "budget": settings.budget(epochs=3)}
     k = cache.key(**base)

@@ -185,8 +185,9 @@ def load_or_train(
         else:
             if not quiet:
                 _say(
-                    f"{name}: loaded from the model cache, where {by} put it"
-                    " (to train it here instead: cache.clear(), then run this cell again)"
+                    f"{name}: loaded from the model cache, where {by} put it (to train it here"
+                    " instead, empty the cache with `from vaelib import cache; cache.clear()`,"
+                    " which deletes every cached model, and run this cell again)"
                 )
             return model.to(device).eval()
     start = time.perf_counter()
