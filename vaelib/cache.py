@@ -22,7 +22,6 @@ trained and used, with a warning.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import hashlib
 import json
 import os
@@ -36,6 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from .checkpoints import CheckpointError, digest, field, read_payload, state_dict_field, write_atomically
+from .data import user_cache_folder
 from .settings import DESCRIBE_WIDTH
 
 __all__ = ["CacheWarning", "cache_root", "clear", "key", "load_or_train", "store"]
@@ -56,8 +56,7 @@ def cache_root(root: str | os.PathLike | None = None) -> Path:
     env = os.environ.get(CACHE_ENV)
     if env:
         return Path(env).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "vaelib" / "models"
+    return user_cache_folder() / "models"
 
 
 def _say(text: str) -> None:
@@ -75,8 +74,6 @@ def _plain(value: object) -> object:
         return value.type
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {"type": type(value).__qualname__, **{k: _plain(v) for k, v in dataclasses.asdict(value).items()}}
-    if isinstance(value, enum.Enum):
-        return value.value
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -42,6 +42,7 @@ __all__ = [
     "data_root",
     "flatten_images",
     "load",
+    "user_cache_folder",
 ]
 
 IMAGE_SHAPE = (28, 28)
@@ -188,8 +189,14 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     env = os.environ.get("VAELIB_DATA")
     if env:
         return Path(env).expanduser()
+    return user_cache_folder() / "data"
+
+
+def user_cache_folder() -> Path:
+    """vaelib's per-user folder, ``$XDG_CACHE_HOME/vaelib`` (``~/.cache/vaelib``):
+    the data's default home, and the model cache's (:mod:`vaelib.cache`)."""
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "vaelib" / "data"
+    return Path(cache) / "vaelib"
 
 
 def _missing_files(name: str, split: str, root: Path) -> list[Path]:
