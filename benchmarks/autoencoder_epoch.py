@@ -4,9 +4,10 @@
 
 Trains the 784-512-256-16 MLP autoencoder (Adam 1e-3, batch 128, BCE summed
 over pixels) with ``vaelib.train.fit`` and prints each epoch's time and the
-median.  Times are noisy on shared machines: compare medians.  With
-``--keep-denormals`` it undoes the one global setting ``import vaelib`` makes
-(flushing denormal floats to zero), to measure what that setting is worth.
+median.  Times are noisy on shared machines: compare medians.  Like the
+chapters, it flushes denormal floats to zero first
+(``settings.flush_denormals()``); with ``--keep-denormals`` it does not, to
+measure what that setting is worth.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="epochs to time")
     parser.add_argument("--keep-denormals", action="store_true", help="train with denormal floats (no flushing)")
     args = parser.parse_args()
-    if args.keep_denormals:
-        torch.set_flush_denormal(False)  # before PyTorch starts its worker threads, which inherit it
+    if not args.keep_denormals:
+        settings.flush_denormals()  # before any computation, so that PyTorch's worker threads inherit it
     settings.seed_everything(0)
     train_set = data.load("mnist", "train")
     model = models.Autoencoder(models.MLPConfig(hidden_dims=(512, 256), latent_dim=16))

@@ -26,6 +26,35 @@ def test_bce_is_finite_for_confident_wrong_logits():
     assert torch.isfinite(value).all() and torch.allclose(value, torch.tensor([200.0 * 784]))
 
 
+@pytest.mark.parametrize("scale", [0.1, 3.0, 40.0, 300.0])
+def test_bce_and_its_gradients_are_pytorchs_own(scale):
+    """The written-out kernel gives F.binary_cross_entropy_with_logits' values and gradients, for both inputs."""
+    generator = torch.Generator().manual_seed(2)
+    logits = (torch.randn(16, 784, generator=generator, dtype=torch.float64) * scale).requires_grad_()
+    x = torch.rand(16, 784, generator=generator, dtype=torch.float64).requires_grad_()
+    weights = torch.rand(16, generator=generator, dtype=torch.float64)  # a gradient that differs per image
+    ours = losses.bce_per_image(logits, x)
+    theirs = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
+    assert torch.allclose(ours, theirs, rtol=1e-12, atol=1e-9)
+    for got, want in zip(
+        torch.autograd.grad((ours * weights).sum(), (logits, x)),
+        torch.autograd.grad((theirs * weights).sum(), (logits, x)),
+        strict=True,
+    ):
+        assert torch.allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [3.0, 30.0])  # at 30, many pixels lie past |l| = 17, where log(1 + e) drops e
+def test_bce_in_single_precision_is_as_accurate_as_pytorchs_own(scale):
+    logits = torch.randn(64, 784, generator=torch.Generator().manual_seed(3)) * scale
+    x = (torch.rand(64, 784, generator=torch.Generator().manual_seed(4)) > 0.5).float()
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    exact = bce(logits.double(), x.double(), reduction="none").sum(1)
+    ours = (losses.bce_per_image(logits, x).double() - exact).abs().max()
+    theirs = (bce(logits, x, reduction="none").sum(1).double() - exact).abs().max()
+    assert ours <= 2 * theirs + 1e-4
+
+
 def test_bce_refuses_targets_outside_the_unit_interval():
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         losses.bce_per_image(torch.zeros(2, 784), torch.full((2, 784), 2.0))

@@ -1,3 +1,7 @@
+import subprocess
+import sys
+import textwrap
+
 import pytest
 import torch
 
@@ -68,3 +72,60 @@ def test_describe_names_only_the_settings_a_chapter_uses(monkeypatch):
     assert all(len(line) <= settings.DESCRIBE_WIDTH for line in b.describe().splitlines())
     with pytest.raises(ValueError, match="unknown settings"):
         b.describe("epoch")
+
+
+def _run_python(script: str) -> str:
+    """Run ``script`` in a fresh interpreter (a clean import state); return what it printed."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_importing_vaelib_changes_no_global_setting_and_loads_only_what_is_asked():
+    out = _run_python(
+        """
+        import sys, torch
+        import vaelib
+        from vaelib import gaussian, losses, models, train
+        tiny = torch.full((1_000_000,), 1e-39)  # a denormal float32, on every thread
+        print("flushed", bool(((tiny * 1.0) == 0).any()))
+        print("matplotlib", "matplotlib" in sys.modules)
+        print("loaded", sorted(m for m in sys.modules if m.startswith("vaelib.") and "._" not in m))
+        """
+    )
+    assert "flushed False" in out
+    assert "matplotlib False" in out  # no pyplot for the modules that compute
+    loaded = out.split("loaded ")[1]
+    for heavy in ("plotting", "widgets", "exercises", "static", "claims"):
+        assert f"vaelib.{heavy}" not in loaded
+
+
+def test_submodules_load_on_first_use():
+    out = _run_python(
+        """
+        import sys, vaelib
+        print("before", "vaelib.plotting" in sys.modules)
+        print("after", vaelib.plotting.__name__, "plotting" in dir(vaelib))
+        try:
+            vaelib.no_such_module
+        except AttributeError as error:
+            print("error", error)
+        """
+    )
+    assert "before False" in out and "after vaelib.plotting True" in out
+    assert "error module 'vaelib' has no attribute 'no_such_module'" in out
+
+
+def test_flush_denormals_reaches_every_thread_when_called_first():
+    out = _run_python(
+        """
+        import torch
+        from vaelib import settings
+        settings.flush_denormals()
+        tiny = torch.full((4_000_000,), 1e-39)  # large enough to be split across PyTorch's threads
+        print("all", bool(((tiny * 1.0) == 0).all()))
+        """
+    )
+    assert "all True" in out

@@ -21,34 +21,15 @@ One module per concept; chapters import what they teach:
 - ``claims``: the checks that hold the text's sentences to the outputs
 - ``source``: the package's own code, shown on the page
 
-Importing vaelib changes one global PyTorch setting: denormal floating-point
-numbers are flushed to zero on the CPU (``torch.set_flush_denormal(True)``,
-in ``settings``).  Training drives some gradients into that range, where x86
-CPUs compute many times slower; flushing keeps every epoch as fast as the
-first.  It changes results only below about 1e-38.  To undo it, call
-``torch.set_flush_denormal(False)`` after the import.
+Importing vaelib, or any of its modules, changes no global setting and
+imports only what that module needs: ``from vaelib import gaussian`` brings in
+PyTorch, not matplotlib.  The submodules are imported when first used
+(``vaelib.plotting`` imports matplotlib then).  The one process-wide setting
+the chapters make, flushing denormal floats to zero for speed on x86 CPUs,
+is an explicit call: :func:`vaelib.settings.flush_denormals`.
 """
 
-from . import (
-    betavae,
-    cache,
-    checkpoints,
-    claims,
-    data,
-    exercises,
-    gaussian,
-    latent,
-    losses,
-    metrics,
-    models,
-    plotting,
-    settings,
-    source,
-    sprites,
-    static,
-    train,
-    widgets,
-)
+import importlib
 
 __version__ = "0.1.0"
 
@@ -57,6 +38,7 @@ __all__ = [
     "cache",
     "checkpoints",
     "claims",
+    "classifier",
     "data",
     "exercises",
     "gaussian",
@@ -65,6 +47,7 @@ __all__ = [
     "metrics",
     "models",
     "plotting",
+    "recipes",
     "settings",
     "source",
     "sprites",
@@ -72,3 +55,14 @@ __all__ = [
     "train",
     "widgets",
 ]
+
+
+def __getattr__(name: str):
+    """``vaelib.plotting`` and the like: import the submodule on first use."""
+    if name in __all__:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

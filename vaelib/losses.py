@@ -11,7 +11,6 @@ import math
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ._validate import check_int, check_number
@@ -63,16 +62,45 @@ def _finite(per_image: Tensor, culprit: str) -> Tensor:
     return per_image
 
 
+class _BernoulliNLL(torch.autograd.Function):
+    """``F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)``, twice as fast on a CPU.
+
+    The same function, written out: ``softplus(l) - x * l`` per pixel, with
+    ``softplus(l) = max(l, 0) + log(1 + exp(-|l|))``, and its gradient
+    ``sigmoid(l) - x`` given directly.  PyTorch's CPU kernels for log-sigmoid
+    and ``log1p`` work one number at a time, and this loss was an eighth of a
+    training epoch (``benchmarks/vae_epoch.py``).  ``log(1 + e)`` instead of
+    ``log1p(e)`` loses only values of ``e`` below 1e-7: less than 1e-4 nats
+    per image.
+    """
+
+    @staticmethod
+    def forward(ctx, logits: Tensor, x: Tensor) -> Tensor:
+        ctx.save_for_backward(logits, x)
+        softplus = logits.clamp_min(0) + torch.log(1 + torch.exp(-logits.abs()))
+        return (softplus - x * logits).sum(dim=1)  # [B]
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        logits, x = ctx.saved_tensors
+        grad = grad[:, None]  # [B, 1]: each image's pixels share its gradient
+        grad_logits = (torch.sigmoid(logits) - x) * grad if ctx.needs_input_grad[0] else None
+        grad_x = -logits * grad if ctx.needs_input_grad[1] else None
+        return grad_logits, grad_x
+
+
 def bce_per_image(logits: Tensor, x: Tensor) -> Tensor:
     """Binary cross-entropy of ``x`` under Bernoulli pixels with these logits.
 
     ``logits``, ``x``: ``[B, 784]``, ``x`` in [0, 1].  Returns ``[B]``: nats
-    per image (summed over pixels).  Computed from the logits, so it is
-    finite even where ``sigmoid(logits)`` rounds to 0 or 1; NaN or infinite
-    logits raise :class:`NonFiniteLossError`.
+    per image (summed over pixels), what
+    ``F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)``
+    returns.  Computed from the logits, so it is finite even where
+    ``sigmoid(logits)`` rounds to 0 or 1; NaN or infinite logits raise
+    :class:`NonFiniteLossError`.
     """
     x = _check_logits(logits, x)
-    per_image = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)  # [B]
+    per_image = _BernoulliNLL.apply(logits, x)  # [B]
     return _finite(per_image, "logits")
 
 

@@ -17,17 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["Budget", "budget", "device", "fast_mode", "seed_everything"]
+__all__ = ["Budget", "budget", "device", "fast_mode", "flush_denormals", "seed_everything"]
 
 _TRUE = {"1", "true", "yes", "on"}
-
-# Denormal floats (below about 1e-38) flushed to zero on the CPU.  Training
-# drives the gradients of saturated pixels into that range, where x86 CPUs
-# compute dozens of times slower: without this, each epoch of chapter 1's
-# autoencoder is slower than the last (2.2 s, 2.8 s, 3.4 s; with it, 2.0 s
-# each).  The setting is per thread and inherited by the threads PyTorch
-# starts later, so it is made here, when vaelib is imported, before any work.
-torch.set_flush_denormal(True)
 
 # The caps fast mode applies.  Small enough that a chapter runs in seconds on
 # two CPU cores, large enough that every experiment still has data to show.
@@ -146,3 +138,27 @@ def seed_everything(seed: int = 0) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds CUDA and MPS
     return torch.Generator().manual_seed(seed)
+
+
+def flush_denormals() -> None:
+    """Round denormal floats to zero in this process's CPU computations, for speed.
+
+    Training drives some gradients below about 1e-38, into the "denormal"
+    floats, where many x86 CPUs compute dozens of times slower: on an Intel
+    machine chapter 1's epochs grew from 2.2 s to 3.4 s without flushing
+    (on the AMD EPYC that builds the book, the difference is within the
+    noise).  Results change only below 1e-38.  The chapters call this in
+    their setup cell; nothing in vaelib calls it for you.
+
+    The setting belongs to each CPU thread, and PyTorch's worker threads copy
+    it when they start, at the first parallel computation: call this before
+    any computation, or only this thread flushes.  Undo it with
+    ``torch.set_flush_denormal(False)``, which reaches the calling thread
+    only.
+    """
+    # NumPy (before 2.1) measures each float type's limits once, when first
+    # asked, and warns if it finds the smallest subnormal to be zero, as it
+    # would under flushing: ask first, so that no later import warns.
+    for dtype in (np.float16, np.float32, np.float64, np.longdouble):
+        np.finfo(dtype)
+    torch.set_flush_denormal(True)
