@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import pytest
 import torch
 
-from vaelib import checkpoints, classifier, data, latent, losses, metrics, models, plotting, train, widgets
+from vaelib import batched, checkpoints, classifier, latent, losses, metrics, models, plotting, train, widgets
 
 
 def small_cvae(latent_dim=3, seed=0):
@@ -32,12 +32,12 @@ def labelled_blobs(n=400, seed=0):
 def test_batches_slice_labels_with_their_images():
     x = torch.arange(10.0)[:, None].repeat(1, 3)
     y = torch.arange(10) * 10
-    pairs = list(data.batches(x, 4, labels=y, generator=torch.Generator().manual_seed(0)))
+    pairs = list(batched.batches(x, 4, labels=y, generator=torch.Generator().manual_seed(0)))
     assert [len(b[0]) for b in pairs] == [4, 4, 2]
     for xb, yb in pairs:
         assert torch.equal(xb[:, 0].long() * 10, yb)  # the same permutation for both
     assert torch.equal(torch.cat([yb for _, yb in pairs]).sort().values, y)
-    assert all(isinstance(b, torch.Tensor) for b in data.batches(x, 4))  # unlabelled calls as before
+    assert all(isinstance(b, torch.Tensor) for b in batched.batches(x, 4))  # unlabelled calls as before
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ def test_batches_slice_labels_with_their_images():
 )
 def test_batches_refuse_labels_that_do_not_pair_up(labels, error, match):
     with pytest.raises(error, match=match):
-        data.batches(torch.rand(10, 3), 4, labels=labels)
+        batched.batches(torch.rand(10, 3), 4, labels=labels)
 
 
 def test_fit_passes_labels_to_the_loss_and_evaluate_averages_them():

@@ -7,7 +7,7 @@ import torch
 import torchvision
 from conftest import write_idx
 
-from vaelib import data
+from vaelib import batched, data
 
 
 def test_load_returns_flat_float_pixels(fake_root):
@@ -115,19 +115,19 @@ def test_image_batches_of_any_usual_shape_are_flattened():
 
 def test_batches_visit_every_image_once():
     x = torch.arange(10).float()[:, None]
-    seen = torch.cat(list(data.batches(x, 3, generator=torch.Generator().manual_seed(0))))
+    seen = torch.cat(list(batched.batches(x, 3, generator=torch.Generator().manual_seed(0))))
     assert sorted(seen.flatten().tolist()) == list(range(10))
-    sizes = [len(b) for b in data.batches(x, 3, shuffle=False)]
+    sizes = [len(b) for b in batched.batches(x, 3, shuffle=False)]
     assert sizes == [3, 3, 3, 1]
-    assert torch.equal(torch.cat(list(data.batches(x, 4, shuffle=False))), x)
+    assert torch.equal(torch.cat(list(batched.batches(x, 4, shuffle=False))), x)
 
 
 def test_shuffling_differs_between_epochs_and_is_seeded():
     x = torch.arange(100).float()[:, None]
     g = torch.Generator().manual_seed(0)
-    first, second = next(data.batches(x, 100, generator=g)), next(data.batches(x, 100, generator=g))
+    first, second = next(batched.batches(x, 100, generator=g)), next(batched.batches(x, 100, generator=g))
     assert not torch.equal(first, second)
-    again = next(data.batches(x, 100, generator=torch.Generator().manual_seed(0)))
+    again = next(batched.batches(x, 100, generator=torch.Generator().manual_seed(0)))
     assert torch.equal(first, again)
 
 
@@ -334,11 +334,11 @@ def test_sizes_of_any_integer_type_are_accepted(fake_root):
 @pytest.mark.parametrize(
     "x, arguments, error, words",
     [
-        (torch.rand(5, 2), {"batch_size": 0}, ValueError, "batch_size must be positive"),
-        (torch.rand(5, 2), {"batch_size": -3}, ValueError, "batch_size must be positive"),
-        (torch.rand(5, 2), {"batch_size": True}, TypeError, "batch_size must be an int"),
-        (torch.rand(5, 2), {"batch_size": 2.0}, TypeError, "batch_size must be an int"),
-        (torch.rand(5, 2), {"batch_size": "2"}, TypeError, "batch_size must be an int"),
+        (torch.rand(5, 2), {"batch_size": 0}, ValueError, "batch_size must be a positive integer"),
+        (torch.rand(5, 2), {"batch_size": -3}, ValueError, "batch_size must be a positive integer"),
+        (torch.rand(5, 2), {"batch_size": True}, ValueError, "batch_size must be a positive integer"),
+        (torch.rand(5, 2), {"batch_size": 2.5}, ValueError, "batch_size must be a positive integer"),
+        (torch.rand(5, 2), {"batch_size": "2"}, ValueError, "batch_size must be a positive integer"),
         ([[0.5, 0.5]] * 5, {}, TypeError, "x must be a torch.Tensor"),
         (torch.rand(0, 784), {}, ValueError, "no images"),
         (torch.tensor(0.5), {}, ValueError, "0-dimensional"),
@@ -347,9 +347,32 @@ def test_sizes_of_any_integer_type_are_accepted(fake_root):
 )
 def test_bad_batches_arguments_are_named_at_the_call(x, arguments, error, words):
     with pytest.raises(error) as err:
-        data.batches(x, **arguments)  # raised at the call, not at the first batch
+        batched.batches(x, **arguments)  # raised at the call, not at the first batch
     assert words in str(err.value)
 
 
 def test_batch_sizes_of_any_integer_type_are_accepted():
-    assert [len(b) for b in data.batches(torch.rand(5, 2), np.int64(2), shuffle=False)] == [2, 2, 1]
+    assert [len(b) for b in batched.batches(torch.rand(5, 2), np.int64(2), shuffle=False)] == [2, 2, 1]
+
+
+def test_an_empty_batch_is_refused_with_one_message_everywhere():
+    """Every function that takes a batch of images says the same of an empty one."""
+    from vaelib import latent, losses, metrics, models, train
+
+    empty = torch.rand(0, 784)
+    vae = models.VAE(models.MLPConfig(hidden_dims=(8,), latent_dim=2))
+    calls = {
+        "flatten_images": lambda: data.flatten_images(empty),
+        "batches": lambda: batched.batches(empty),
+        "bce_per_image": lambda: losses.bce_per_image(torch.zeros(0, 784), empty),
+        "vae_loss": lambda: losses.vae_loss(empty, torch.zeros(0, 784), torch.zeros(0, 2), torch.zeros(0, 2)),
+        "encode": lambda: vae.encode(empty),
+        "encode_dataset": lambda: latent.encode_dataset(vae, empty),
+        "elbo": lambda: metrics.elbo(vae, empty),
+        "fit": lambda: train.fit(vae, losses.VAEObjective(), empty, progress=False),
+        "evaluate": lambda: train.evaluate(vae, losses.VAEObjective(), empty),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match=r"holds no images \(shape \(0, 784\)\): a batch needs at least one"):
+            call()
+        assert name  # named for the failure report

@@ -20,16 +20,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from conftest import REPO
 
-from vaelib import exercises, gaussian, latent, losses
-from vaelib.exercises import core, latent_space
+from vaelib import exercises, gaussian, latent, losses, settings
+from vaelib.exercises import compare, latent_space, results, student_code
 
 
 @pytest.fixture(autouse=True)
 def a_fresh_session():
     """Every test starts with no failed tries counted (hints give the idea, not yet the formula)."""
-    core.reset_attempts()
+    results.reset_attempts()
     yield
-    core.reset_attempts()
+    results.reset_attempts()
 
 
 def stub(*args):
@@ -1338,7 +1338,7 @@ def test_hints_that_would_give_the_score_give_the_idea_first():
         lambda f, mu, s, z: f(z).mean().item(),  # E[f(z)]
     ]
     for wrong in wrong_answers:
-        core.reset_attempts()
+        results.reset_attempts()
         first, second, third = (exercises.check_score_function(wrong).message for _ in range(3))
         assert "(z - mu) / sigma^2" not in first and "(z - mu) / sigma^2" not in second, first
         assert "says more" in first and "The score is (z - mu) / sigma^2." in third
@@ -1389,7 +1389,7 @@ def test_the_tiny_cvae_hints_give_the_idea_first_and_the_code_from_the_third_try
             "torch.cat([z, one_hot], dim=1)",
         ),
     ]:
-        core.reset_attempts()
+        results.reset_attempts()
         first, second, third = (exercises.check_cvae_module(answer).message for _ in range(3))
         assert idea in first and code not in first and "torch.cat" not in first and "=" not in first, first
         assert code not in second and code in third, third
@@ -1403,7 +1403,7 @@ def test_the_tiny_cvae_hints_give_the_idea_first_and_the_code_from_the_third_try
     ]
     hints = set()
     for answer in decoder_mistakes:
-        core.reset_attempts()
+        results.reset_attempts()
         hints.add(exercises.check_cvae_module(answer).message.split("differ). ")[-1])
     assert len(hints) == len(decoder_mistakes), hints
 
@@ -1459,8 +1459,8 @@ def test_a_posterior_kl_written_from_the_identity_is_refused_whatever_the_elbo_i
     result = exercises.check_elbo_identity(my_elbo, posterior_kl)
     assert not result.passed and "makes the identity true by construction" in result.message
     assert exercises.check_elbo_identity(my_elbo, posterior_kl_solution).passed
-    assert core.calls(posterior_kl, (torch.ones(1),) * 6, my_elbo)
-    assert not core.calls(posterior_kl_solution, (torch.ones(1),) * 6, my_elbo)
+    assert student_code.calls(posterior_kl, (torch.ones(1),) * 6, my_elbo)
+    assert not student_code.calls(posterior_kl_solution, (torch.ones(1),) * 6, my_elbo)
 
 
 def test_chapter_3_no_longer_asks_for_the_gradient_it_prints():
@@ -1652,9 +1652,9 @@ def test_the_probe_experiment_trains_both_models_on_labelled_images():
 
 
 def test_feedback_is_wrapped_to_the_books_column():
-    result = core.CheckResult("reconstruction_error", core.NOT_ATTEMPTED, "Write your code in its cell, " * 4)
+    result = results.CheckResult("reconstruction_error", results.NOT_ATTEMPTED, "Write your code in its cell, " * 4)
     lines = repr(result).split("\n")
-    assert len(lines) > 1 and all(len(line) <= core.MESSAGE_WIDTH for line in lines)
+    assert len(lines) > 1 and all(len(line) <= settings.PAGE_WIDTH for line in lines)
     assert " ".join(lines).split() == f"reconstruction_error: not attempted yet. {result.message}".split()
 
 
@@ -1736,15 +1736,15 @@ def test_prediction_checks_compare_with_the_run():
 
 
 def test_kind_names_a_value_with_the_right_article():
-    assert core.kind(3) == "an int" and core.kind("up") == "a str" and core.kind(None) == "None"
-    assert core.kind(torch.zeros(2, 3)) == "a tensor of shape [2, 3]"
+    assert compare.kind(3) == "an int" and compare.kind("up") == "a str" and compare.kind(None) == "None"
+    assert compare.kind(torch.zeros(2, 3)) == "a tensor of shape [2, 3]"
 
 
 def test_a_numpy_number_counts_as_a_number():
     import numpy as np
 
     assert exercises.check_roc_auc(lambda n, a: np.float64(auc_solution(n, a))).passed
-    assert core.difference(np.float32(0.5), 0.5) is None
+    assert compare.difference(np.float32(0.5), 0.5) is None
 
 
 # -- every check, handed anything ----------------------------------------------

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.distributions import Independent, Normal, kl_divergence
 
-from vaelib import gaussian
+from vaelib import gaussian, losses
 
 
 def random_pair(seed, shape=(64, 5)):
@@ -181,3 +181,15 @@ def test_estimators_refuse_a_bad_number_of_samples(estimator, n):
 def test_estimators_refuse_a_sigma_that_is_not_positive(estimator, sigma):
     with pytest.raises(ValueError, match="sigma must be a positive finite number"):
         estimator(lambda z: z, 0.0, sigma, 10)
+
+
+def test_every_generator_is_a_cpu_generator_and_one_seed_gives_one_draw():
+    mu, logvar = torch.zeros(3, 4, dtype=torch.float64), torch.zeros(3, 4, dtype=torch.float64)
+    z = gaussian.reparameterize(mu, logvar, generator=torch.Generator().manual_seed(5))
+    eps = torch.randn(3, 4, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    assert torch.equal(z, eps)  # drawn on the CPU, whatever the device of mu
+    noisy = losses.add_noise(torch.full((2, 784), 0.5), 0.1, generator=torch.Generator().manual_seed(5))
+    noise = torch.randn(2, 784, generator=torch.Generator().manual_seed(5))
+    assert torch.allclose(noisy, (0.5 + 0.1 * noise).clamp(0, 1))
+    with pytest.raises(TypeError, match="generator must be a CPU torch.Generator"):
+        gaussian.reparameterize(mu, logvar, generator=5)

@@ -122,17 +122,18 @@ def test_bce_vae_loss_refuses_targets_outside_the_unit_interval():
         losses.vae_loss(x * 255, logits, mu, logvar)
 
 
-def test_the_mean_reductions_shrink_their_term_by_its_size():
+def test_vae_loss_has_no_options_that_reproduce_bugs():
     x, logits, mu, logvar = vae_batch(2)
-    right = losses.vae_loss(x, logits, mu, logvar)
-    pixels = losses.vae_loss(x, logits, mu, logvar, pixel_reduction="mean")
-    latents = losses.vae_loss(x, logits, mu, logvar, latent_reduction="mean")
-    assert torch.allclose(pixels["recon"], right["recon"] / 784) and torch.equal(pixels["kl"], right["kl"])
-    assert torch.allclose(latents["kl"], right["kl"] / 3) and torch.equal(latents["recon"], right["recon"])
-    with pytest.raises(ValueError, match="pixel_reduction must be 'sum' or 'mean'"):
-        losses.vae_loss(x, logits, mu, logvar, pixel_reduction="avg")
-    with pytest.raises(ValueError, match="latent_reduction must be 'sum' or 'mean'"):
-        losses.vae_loss(x, logits, mu, logvar, latent_reduction="avg")
+    with pytest.raises(TypeError, match="pixel_reduction"):
+        losses.vae_loss(x, logits, mu, logvar, pixel_reduction="mean")
+
+
+def test_reconstruction_nll_is_the_chosen_pixel_model():
+    x, logits, _, _ = vae_batch(2)
+    assert torch.equal(losses.reconstruction_nll(logits, x), losses.bce_per_image(logits, x))
+    assert torch.equal(losses.reconstruction_nll(logits, x, "mse", 0.3), losses.gaussian_nll_per_image(logits, x, 0.3))
+    with pytest.raises(ValueError, match="reconstruction must be 'bce' or 'mse'"):
+        losses.reconstruction_nll(logits, x, "l1")
 
 
 def test_gaussian_reconstruction_is_a_gaussian_log_likelihood():
@@ -172,17 +173,26 @@ def test_kl_warmup_raises_the_kl_weight_linearly_over_training_steps():
     assert model.training  # the objective leaves the model's mode alone
 
 
-def test_in_eval_mode_the_objective_uses_the_full_beta_and_records_nothing():
+def test_the_test_loss_has_the_full_beta_and_takes_no_step():
     model = small_vae()
     objective = losses.VAEObjective(beta=2.0, warmup_steps=4)
     x = torch.rand(3, 784)
     objective(model, x)
-    with models.evaluating(model):
-        parts = objective(model, x)
+    parts = objective.test_loss(model, x)
     assert torch.allclose(parts["loss"], parts["recon"] + 2.0 * parts["kl"])
-    assert objective.betas == [0.0]  # evaluation does not advance the warm-up
+    assert objective.betas == [0.0]  # the test loss does not advance the warm-up
     objective(model, x)
     assert objective.betas == [0.0, 0.5]
+
+
+def test_a_warm_up_step_without_gradients_is_refused_and_points_at_the_test_loss():
+    model = small_vae()
+    objective = losses.VAEObjective(beta=2.0, warmup_steps=4)
+    with torch.no_grad(), pytest.raises(RuntimeError, match="objective.test_loss"):
+        objective(model, torch.rand(3, 784))
+    assert objective.betas == []
+    with torch.no_grad():  # without a warm-up, every call has the full weight: nothing to confuse
+        losses.VAEObjective(beta=2.0)(model, torch.rand(3, 784))
 
 
 def test_reset_starts_the_warmup_again():

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.distributions import MultivariateNormal, Normal
 
-from vaelib import gaussian, latent, losses, metrics, models, train
+from vaelib import batched, gaussian, latent, losses, metrics, models, train
 
 
 def brute_force_auc(negative, positive):
@@ -190,7 +190,7 @@ def test_importance_sampled_log_likelihood_is_at_least_the_elbo(trained_vae):
 
 def test_elbo_matches_the_training_loss_convention(trained_vae):
     model, x = trained_vae
-    with torch.no_grad(), models.evaluating(model):
+    with torch.no_grad(), batched.evaluating(model):
         mu, logvar = model.encode(x)
         parts = losses.vae_loss(x, model.decode(mu), mu, logvar)  # decoded from the mean: no noise
     result = metrics.elbo(model, x, n_samples=50)
@@ -234,7 +234,7 @@ def test_kl_per_dimension_adds_up_to_the_kl(trained_vae):
 
 def test_kl_per_dimension_is_the_per_dimension_kl_averaged_over_images(trained_vae):
     model, x = trained_vae
-    with torch.no_grad(), models.evaluating(model):
+    with torch.no_grad(), batched.evaluating(model):
         expected = gaussian.gaussian_kl_per_dim(*model.encode(x)).mean(0)
     assert torch.allclose(metrics.kl_per_dimension(model, x, batch_size=7), expected, rtol=1e-5, atol=1e-6)
 

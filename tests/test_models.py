@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from vaelib import checkpoints, models
+from vaelib import batched, checkpoints, models
 
 
 def test_autoencoder_shapes(images):
@@ -133,14 +133,14 @@ def test_the_default_autoencoder_is_784_512_256_16():
 
 def test_model_device_and_evaluating():
     model = models.VAE(models.MLPConfig(hidden_dims=(8,), latent_dim=2))
-    assert models.model_device(model) == torch.device("cpu")
+    assert batched.model_device(model) == torch.device("cpu")
     with pytest.raises(ValueError, match="no parameters"):
-        models.model_device(torch.nn.ReLU())
+        batched.model_device(torch.nn.ReLU())
     model.train()
-    with models.evaluating(model):
+    with batched.evaluating(model):
         assert not model.training
     assert model.training
-    with pytest.raises(RuntimeError), models.evaluating(model):
+    with pytest.raises(RuntimeError), batched.evaluating(model):
         raise RuntimeError("inside")
     assert model.training
 

@@ -69,7 +69,7 @@ def test_describe_names_only_the_settings_a_chapter_uses(monkeypatch):
     assert b.describe("epochs", "n_samples") == "full settings: 10 epochs, 100,000 samples"
     # Too long for one line of the book's code column: the settings on a line of their own.
     assert b.describe() == "full settings:\n  10 epochs, all training images, all test images, 100,000 samples"
-    assert all(len(line) <= settings.DESCRIBE_WIDTH for line in b.describe().splitlines())
+    assert all(len(line) <= settings.PAGE_WIDTH for line in b.describe().splitlines())
     with pytest.raises(ValueError, match="unknown settings"):
         b.describe("epoch")
 

@@ -7,7 +7,7 @@ import torch
 from ipykernel.inprocess.ipkernel import InProcessInteractiveShell
 from ipykernel.inprocess.manager import InProcessKernelManager
 
-from vaelib import checkpoints, losses, models, train
+from vaelib import checkpoints, losses, models, settings, train
 
 
 def tiny_model(latent_dim=2):
@@ -132,7 +132,7 @@ def test_an_infinite_gradient_also_stops_training(blobs):
         ("batch_size", True, ValueError, "batch_size"),
         ("epochs", 0, ValueError, "epochs"),
         ("epochs", 2.0, ValueError, "epochs"),
-        ("seed", 0.5, TypeError, "seed"),
+        ("seed", 0.5, ValueError, "seed"),
         ("max_grad_norm", 0.0, ValueError, "max_grad_norm"),
         ("max_grad_norm", float("nan"), ValueError, "max_grad_norm"),
     ],
@@ -355,7 +355,7 @@ def test_in_a_notebook_the_bar_keeps_its_final_state_in_one_output():
     final = [m for m in messages if m["msg_type"] == "update_display_data"][-1]["content"]["data"]["text/plain"]
     assert final.startswith("epoch 2/2: 100%") and "4/4" in final and "test=" in final
     assert "\r" not in final
-    assert len(final) <= train.NOTEBOOK_BAR_WIDTH, f"the bar scrolls sideways in the book: {final!r}"
+    assert len(final) <= settings.PAGE_WIDTH, f"the bar scrolls sideways in the book: {final!r}"
 
 
 @pytest.mark.parametrize("model", [models.VAE(models.MLPConfig(hidden_dims=(16,), latent_dim=3))], ids=["VAE"])
@@ -370,7 +370,16 @@ def test_fit_trains_a_vae_and_keeps_the_history_for_losses(blobs):
     model = models.VAE(models.MLPConfig(hidden_dims=(32,), latent_dim=2))
     objective = losses.VAEObjective(beta=1.0, warmup_steps=10)
     history = train.fit(
-        model, objective, blobs[0], blobs[1], epochs=6, batch_size=32, lr=3e-3, device="cpu", progress=False
+        model,
+        objective,
+        blobs[0],
+        blobs[1],
+        test_loss_fn=objective.test_loss,
+        epochs=6,
+        batch_size=32,
+        lr=3e-3,
+        device="cpu",
+        progress=False,
     )
     assert set(history.train[0]) == set(history.test[0]) == {"loss", "recon", "kl"}
     assert history.curve("loss", "test")[-1] < history.curve("loss", "test")[0]
@@ -382,13 +391,23 @@ def test_fit_trains_a_vae_and_keeps_the_history_for_losses(blobs):
         assert epoch["loss"] == pytest.approx(epoch["recon"] + epoch["kl"], rel=1e-5)
 
 
-def test_a_reused_objective_starts_its_warm_up_again(blobs):
+def test_a_warm_up_objective_without_its_test_loss_is_refused_with_a_pointer(blobs):
     objective = losses.VAEObjective(beta=1.0, warmup_steps=10)
-    for _ in range(2):
+    model = models.VAE(models.MLPConfig(hidden_dims=(8,), latent_dim=2))
+    with pytest.raises(RuntimeError, match="objective.test_loss"):
+        train.fit(model, objective, blobs[0], blobs[1], epochs=1, batch_size=32, device="cpu", progress=False)
+
+
+def test_fit_leaves_the_objective_alone_so_a_second_run_continues_the_warm_up_until_reset(blobs):
+    objective = losses.VAEObjective(beta=1.0, warmup_steps=10)
+    for run in range(2):
         torch.manual_seed(0)
         model = models.VAE(models.MLPConfig(hidden_dims=(8,), latent_dim=2))
         train.fit(model, objective, blobs[0], epochs=1, batch_size=32, device="cpu", progress=False)
-        assert objective.betas[0] == 0.0 and len(objective.betas) == 8
+        assert len(objective.betas) == 8 * (run + 1)
+    objective.reset()
+    train.fit(model, objective, blobs[0], epochs=1, batch_size=32, device="cpu", progress=False)
+    assert objective.betas[0] == 0.0 and len(objective.betas) == 8
 
 
 def test_adam_is_fused_where_supported_and_matches_the_default_update():

@@ -1,16 +1,22 @@
 """vaelib: the small, tested PyTorch package behind the VAE book.
 
-One module per concept; chapters import what they teach:
+One module per idea; chapters import what they teach:
 
 - ``settings``: fast mode, device, seeding, each chapter's costly settings
-- ``data``: MNIST and Fashion-MNIST as tensors, batches as index slices
-- ``models``: the autoencoder and the VAE, with one interface
+- ``data``: MNIST and Fashion-MNIST as tensors; what a batch of images is
+- ``idx``: the raw IDX files, checked before they are read
+- ``batched``: batches as index slices, and a model run over them
+- ``models``: the autoencoder, the VAE and the conditional VAE, one interface
 - ``gaussian``: reparameterization, the closed-form KL, log densities
 - ``losses``: reconstruction losses and the (beta-)VAE loss, in nats per image
 - ``train``: ``fit`` for every model, ``evaluate``
+- ``progress``: training's progress bar, in a terminal and in a notebook
 - ``checkpoints``: models on disk, checked by their digest
 - ``cache``: models trained once and loaded by the chapters after
-- ``metrics``: ELBO, importance-sampled log-likelihood, active units, MIG, ...
+- ``recipes``: how the book trains the models several chapters share
+- ``metrics``: ELBO, importance-sampled log-likelihood, active units, probes
+- ``disentanglement``: mutual information of latents and factors, MIG
+- ``classifier``: the judge, a small CNN that reads decoded digits
 - ``latent``: codes of data sets, interpolation, traversals, manifold grids
 - ``sprites``: procedural sprites with known generative factors
 - ``betavae``: chapter 6's beta-VAE recipe and the sweep recorded with it
@@ -34,19 +40,23 @@ import importlib
 __version__ = "0.1.0"
 
 __all__ = [
+    "batched",
     "betavae",
     "cache",
     "checkpoints",
     "claims",
     "classifier",
     "data",
+    "disentanglement",
     "exercises",
     "gaussian",
+    "idx",
     "latent",
     "losses",
     "metrics",
     "models",
     "plotting",
+    "progress",
     "recipes",
     "settings",
     "source",

@@ -23,6 +23,8 @@ from torch import Tensor, nn
 from . import latent, losses, metrics, models
 from . import train as training
 from ._validate import check_int
+from .batched import steps_per_epoch
+from .metrics import ACTIVE_THRESHOLD
 from .sprites import FACTORS, Sprites
 
 __all__ = [
@@ -40,7 +42,6 @@ __all__ = [
 #: The quantities :func:`measure` returns besides the per-factor gaps.
 MEASURES = ("recon", "kl", "active", "mig")
 #: A latent is active when its mean code varies more than this over the data (chapter 4).
-ACTIVE_THRESHOLD = 0.01
 
 
 @dataclass(frozen=True)
@@ -90,12 +91,13 @@ def train(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = make_model(recipe, data.size, kind)
-    steps_per_epoch = -(-len(data) // recipe.batch_size)
-    objective = losses.VAEObjective(beta=beta, warmup_steps=recipe.warmup_epochs * steps_per_epoch)
+    warmup_steps = recipe.warmup_epochs * steps_per_epoch(len(data), recipe.batch_size)
+    objective = losses.VAEObjective(beta=beta, warmup_steps=warmup_steps)
     history = training.fit(
         model,
         objective,
         data.x,
+        test_loss_fn=objective.test_loss,
         epochs=recipe.epochs,
         batch_size=recipe.batch_size,
         seed=seed,

@@ -36,7 +36,7 @@ from torch import Tensor, nn
 
 from .checkpoints import CheckpointError, digest, field, read_payload, state_dict_field, write_atomically
 from .data import user_cache_folder
-from .settings import DESCRIBE_WIDTH
+from .settings import PAGE_WIDTH
 
 __all__ = ["CacheWarning", "cache_root", "clear", "key", "load_or_train", "store"]
 
@@ -61,7 +61,7 @@ def cache_root(root: str | os.PathLike | None = None) -> Path:
 
 def _say(text: str) -> None:
     """Print ``text`` in lines that fit the book's code column."""
-    print(textwrap.fill(text, DESCRIBE_WIDTH, subsequent_indent="  "))
+    print(textwrap.fill(text, PAGE_WIDTH, subsequent_indent="  "))
 
 
 def _plain(value: object) -> object:

@@ -16,8 +16,8 @@ from torch import Tensor, nn
 
 from . import cache
 from ._validate import check_int, check_number
-from .data import IMAGE_DIM, batches, check_labels, flatten_images
-from .models import evaluating, model_device
+from .batched import per_image
+from .data import IMAGE_DIM, check_labels, flatten_images
 from .settings import budget, fast_mode
 from .settings import device as default_device
 from .train import fit
@@ -83,16 +83,12 @@ def classification_loss(model: nn.Module, x: Tensor, y: Tensor) -> dict[str, Ten
     return {"loss": loss, "error": error.detach()}
 
 
-@torch.no_grad()
 def predict(model: nn.Module, x: Tensor, batch_size: int = 1_000) -> Tensor:
     """The label the classifier gives each image ``x`` ``[N, 784]``: int64 ``[N]``, on the CPU.
 
     Runs in batches on the model's device, in eval mode (then back to the model's mode).
     """
-    device = model_device(model)
-    with evaluating(model):
-        labels = [model(batch.to(device)).argmax(dim=1).cpu() for batch in batches(x, batch_size, shuffle=False)]
-    return torch.cat(labels)
+    return per_image(model, lambda batch: model(batch).argmax(dim=1), x, batch_size=batch_size)
 
 
 def accuracy_by_class(predicted: Tensor, y: Tensor, num_classes: int = 10) -> Tensor:
@@ -168,7 +164,6 @@ def judge(
     )
 
 
-@torch.no_grad()
 def judge_confidence(model: nn.Module, x: Tensor, batch_size: int = 1_000) -> tuple[Tensor, Tensor]:
     """The judge's label for each image ``x`` ``[N, 784]``, and its probability: ``([N] int64, [N] float)``.
 
@@ -177,15 +172,12 @@ def judge_confidence(model: nn.Module, x: Tensor, batch_size: int = 1_000) -> tu
     The probability is the largest of the judge's softmax outputs: near 1 when
     the image looks like one digit, lower for a blend of digits or a smudge.
     """
-    device = model_device(model)
-    labels, probs = [], []
-    with evaluating(model):
-        for batch in batches(x, batch_size, shuffle=False):
-            p = torch.softmax(model(batch.to(device)), dim=1)  # [b, K]
-            top, label = p.max(dim=1)
-            labels.append(label.cpu())
-            probs.append(top.cpu())
-    return torch.cat(labels), torch.cat(probs)
+
+    def label_and_probability(batch: Tensor) -> tuple[Tensor, Tensor]:
+        top, label = torch.softmax(model(batch), dim=1).max(dim=1)  # [B] each
+        return label, top
+
+    return per_image(model, label_and_probability, x, batch_size=batch_size)
 
 
 def confident_share(model: nn.Module, x: Tensor, threshold: float = 0.9) -> float:

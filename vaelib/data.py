@@ -5,12 +5,12 @@ vaelib reads them itself, which spares every process the second it takes to
 import torchvision.  Each split is read once per process and kept as one uint8 tensor ``[N, 784]``;
 every :func:`load` converts it to float32 pixels in [0, 1], so each caller
 gets tensors of its own that the cache never sees.  A batch is an index slice
-of that tensor.  There is no per-image ``Dataset``/PIL transform on the hot
-path, which is what makes small-model training fast on a CPU.
-
-Before a raw file is read, its IDX header and size are checked against what
-the file's name promises: a truncated, over-long, empty or swapped file is a
-:class:`DataFormatError` that names it, not a silent wrong data set.
+of that tensor (:func:`vaelib.batched.batches`).  There is no per-image
+``Dataset``/PIL transform on the hot path, which is what makes small-model
+training fast on a CPU.  Before a raw file is read, its IDX header and size
+are checked (:mod:`vaelib.idx`).  :func:`flatten_images`, :func:`check_images`
+and :func:`check_labels` are the checks of what a batch of images and labels
+is, for every module.
 
 Where the files live: an explicit ``root`` argument, else ``$VAELIB_DATA``,
 else a per-user cache folder (``~/.cache/vaelib/data``).
@@ -19,10 +19,7 @@ else a per-user cache folder (``~/.cache/vaelib/data``).
 from __future__ import annotations
 
 import functools
-import math
 import os
-import struct
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,14 +27,14 @@ import torch
 from torch import Tensor
 
 from ._validate import is_int
+from .idx import IMAGE_SHAPE, DataFormatError, bad_file, check_idx, idx_data
 
 __all__ = [
     "DATASETS",
     "DataFormatError",
     "DataNotFoundError",
     "ImageSet",
-    "batch_tensors",
-    "batches",
+    "check_images",
     "check_labels",
     "data_root",
     "flatten_images",
@@ -45,8 +42,7 @@ __all__ = [
     "user_cache_folder",
 ]
 
-IMAGE_SHAPE = (28, 28)
-IMAGE_DIM = 28 * 28
+IMAGE_DIM = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 
 
 @dataclass(frozen=True)
@@ -88,17 +84,9 @@ _FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 
-# IDX magic numbers of unsigned-byte files: 0x0000_08_<number of dimensions>
-_IMAGES_MAGIC = 0x00000803
-_LABELS_MAGIC = 0x00000801
-
 
 class DataNotFoundError(FileNotFoundError):
     """The data set's files are not on disk and could not be downloaded."""
-
-
-class DataFormatError(ValueError):
-    """A raw data file is on disk but damaged, or is not the file its name says."""
 
 
 def _pixel_range_problem(x: Tensor) -> str | None:
@@ -216,74 +204,12 @@ def _not_found_message(name: str, split: str, root: Path, reason: str) -> str:
     )
 
 
-def _bad_file(path: Path, expected: str, found: str) -> DataFormatError:
-    return DataFormatError(
-        f"The raw file {path.name} in {path.parent} is damaged or is the wrong file: "
-        f"expected {expected}, found {found}. Delete {path} and load again with download=True "
-        "to fetch a fresh copy, or point load(..., root=...) or VAELIB_DATA at a folder with good files."
-    )
-
-
-def _describe_magic(head: bytes) -> str:
-    """What the first bytes of a file say it is, for an error message."""
-    if head[:2] == b"\x1f\x8b":
-        return "a gzip-compressed file (unpack it, or delete it so that it is extracted again)"
-    if len(head) < 4:
-        return f"only {len(head)} bytes, too short for an IDX header"
-    magic = int.from_bytes(head[:4], "big")
-    if magic == _IMAGES_MAGIC:
-        return f"an IDX images file (magic number 0x{magic:08x})"
-    if magic == _LABELS_MAGIC:
-        return f"an IDX labels file (magic number 0x{magic:08x})"
-    return f"magic number 0x{magic:08x}, which is not an MNIST IDX file"
-
-
-def _check_idx(path: Path, kind: str) -> int:
-    """Check a raw IDX file's header and size against its name; return its number of items.
-
-    Reads the header (at most 16 bytes) and the file's size, never the data.
-    """
-    magic, ndim, what = (_IMAGES_MAGIC, 3, "images") if kind == "images" else (_LABELS_MAGIC, 1, "labels")
-    expected = f"an IDX {what} file (magic number 0x{magic:08x})"
-    size = path.stat().st_size
-    if size == 0:
-        raise _bad_file(path, expected, "an empty file (0 bytes)")
-    header_size = 4 + 4 * ndim
-    with path.open("rb") as f:
-        head = f.read(header_size)
-    if head[:4] != magic.to_bytes(4, "big"):
-        raise _bad_file(path, expected, _describe_magic(head))
-    if len(head) < header_size:
-        raise _bad_file(path, f"{expected} with a {header_size}-byte header", f"only {size} bytes")
-    dims = struct.unpack(f">{ndim}I", head[4:])
-    count = dims[0]
-    if kind == "images" and dims[1:] != IMAGE_SHAPE:
-        raise _bad_file(path, "images of 28x28 pixels", f"images of {dims[1]}x{dims[2]} pixels")
-    if count == 0:
-        raise _bad_file(path, f"at least one item in {expected}", f"a header that says it holds 0 {what}")
-    promised = header_size + math.prod(dims)
-    shape = "x".join(map(str, dims))
-    if size < promised:
-        raise _bad_file(
-            path,
-            f"{promised:,} bytes, as its header says ({header_size}-byte header + {shape} bytes of {what})",
-            f"{size:,} bytes: the file is truncated (an interrupted download or copy?)",
-        )
-    if size > promised:
-        raise _bad_file(
-            path,
-            f"{promised:,} bytes, as its header says ({header_size}-byte header + {shape} bytes of {what})",
-            f"{size:,} bytes: {size - promised:,} trailing bytes after the data",
-        )
-    return count
-
-
 def _check_raw_files(name: str, split: str, root: Path) -> None:
     """Check the header and size of both raw files of a split before they are read."""
     raw = root / DATASETS[name].folder / "raw"
     images_file, labels_file = (raw / f for f in _FILES[split])
-    n_images = _check_idx(images_file, "images")
-    n_labels = _check_idx(labels_file, "labels")
+    n_images = check_idx(images_file, "images")
+    n_labels = check_idx(labels_file, "labels")
     if n_images != n_labels:
         other = "t10k" if split == "train" else "train"
         raise DataFormatError(
@@ -293,11 +219,6 @@ def _check_raw_files(name: str, split: str, root: Path) -> None:
             "and load again with download=True to fetch fresh copies, or point load(..., root=...) or "
             "VAELIB_DATA at a folder with good files."
         )
-
-
-def _idx_data(path: Path, header_size: int) -> Tensor:
-    """The bytes of a checked IDX file after its header, as a uint8 tensor."""
-    return torch.frombuffer(bytearray(path.read_bytes()[header_size:]), dtype=torch.uint8)
 
 
 @functools.lru_cache(maxsize=8)
@@ -321,11 +242,11 @@ def _read(name: str, split: str, root: str, download: bool) -> tuple[Tensor, Ten
     _check_raw_files(name, split, path)
     raw = path / source.folder / "raw"
     images_file, labels_file = (raw / f for f in _FILES[split])
-    images = _idx_data(images_file, 16).reshape(-1, IMAGE_DIM)  # uint8 [N, 784]
-    labels = _idx_data(labels_file, 8).to(torch.int64)  # [N]
+    images = idx_data(images_file, 16).reshape(-1, IMAGE_DIM)  # uint8 [N, 784]
+    labels = idx_data(labels_file, 8).to(torch.int64)  # [N]
     classes = source.classes
     if len(labels) and labels.max() >= len(classes):
-        raise _bad_file(
+        raise bad_file(
             labels_file,
             f"labels from 0 to {len(classes) - 1} ({source.title} has {len(classes)} classes)",
             f"labels up to {labels.max().item()}",
@@ -378,16 +299,15 @@ def flatten_images(x: Tensor, dim: int = IMAGE_DIM) -> Tensor:
     """Check an image batch and return it as ``[B, dim]``.
 
     Accepts ``[B, dim]``, ``[B, 28, 28]`` or ``[B, 1, 28, 28]`` floating-point
-    pixels in [0, 1]; anything else is a ``TypeError`` or ``ValueError`` that
-    says what was wrong.
+    pixels in [0, 1], at least one image; anything else is a ``TypeError`` or
+    ``ValueError`` that says what was wrong (:func:`check_images`).
     """
-    if not isinstance(x, Tensor):
-        raise TypeError(f"expected a torch.Tensor of images, got {type(x).__name__}")
+    check_images("the image batch", x)
     if not x.is_floating_point():
         raise TypeError(
             f"expected floating-point pixels in [0, 1], got dtype {x.dtype}; convert uint8 images with x.float() / 255"
         )
-    if x.dim() < 2 or x[0].numel() != dim:
+    if x[0].numel() != dim:
         raise ValueError(f"expected a batch of images of {dim} pixels each ([B, {dim}]), got shape {tuple(x.shape)}")
     x = x.reshape(len(x), dim)  # [B, dim]
     problem = _pixel_range_problem(x)
@@ -396,47 +316,19 @@ def flatten_images(x: Tensor, dim: int = IMAGE_DIM) -> Tensor:
     return x
 
 
-def batches(
-    x: Tensor,
-    batch_size: int = 128,
-    *,
-    labels: Tensor | None = None,
-    shuffle: bool = True,
-    generator: torch.Generator | None = None,
-) -> Iterator[Tensor] | Iterator[tuple[Tensor, Tensor]]:
-    """Yield batches of ``x`` (``[N, ...]``) as index slices, ``[batch_size, ...]``.
+def check_images(name: str, x: object) -> None:
+    """Refuse anything but a batch of at least one image, a tensor ``[N, ...]``, naming ``name``.
 
-    With ``labels`` (``[N]``, one per image) each batch is a pair ``(x_batch,
-    y_batch)``, the labels sliced with the same indices; without, the images
-    alone, as the unconditional chapters use it.  With ``shuffle`` the order
-    is a fresh permutation (from ``generator``) on every pass; the last batch
-    may be smaller.  The arguments are checked at the call, before the first
-    batch: ``x`` must be a tensor holding at least one image, ``labels`` a
-    tensor of the same length, and ``batch_size`` a positive int.
+    The one rule of vaelib for a batch: the wrong type is a ``TypeError``;
+    no batch dimension, or no image in it, a ``ValueError``.  An empty batch
+    is refused everywhere: a mean over no images is no number.
     """
     if not isinstance(x, Tensor):
-        raise TypeError(f"x must be a torch.Tensor of images [N, ...], got {type(x).__name__}")
-    if x.dim() == 0:
-        raise ValueError("x must be a batch of images [N, ...], got a 0-dimensional tensor")
+        raise TypeError(f"{name} must be a torch.Tensor of images [N, ...], got {type(x).__name__}")
+    if x.dim() < 2:
+        raise ValueError(f"{name} must be a batch of images [N, ...], got shape {tuple(x.shape)}")
     if len(x) == 0:
-        raise ValueError(f"x holds no images (shape {tuple(x.shape)}); there is nothing to batch")
-    if labels is not None:
-        check_labels("labels", labels, len(x))
-        if labels.device != x.device:
-            raise ValueError(f"labels and x must be on one device, got {labels.device} and {x.device}")
-    if not is_int(batch_size):
-        raise TypeError(f"batch_size must be an int, got {type(batch_size).__name__} {batch_size!r}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-    return _batches(x, labels, int(batch_size), bool(shuffle), generator)
-
-
-def batch_tensors(batch: Tensor | tuple[Tensor, Tensor], device: torch.device | str) -> tuple[Tensor, ...]:
-    """A batch of :func:`batches` on ``device``, as a tuple: ``(x,)``, or ``(x, y)`` for a labelled one,
-    ready to be passed on as ``f(model, *batch_tensors(batch, device))``."""
-    return tuple(t.to(device) for t in batch) if isinstance(batch, tuple) else (batch.to(device),)
+        raise ValueError(f"{name} holds no images (shape {tuple(x.shape)}): a batch needs at least one")
 
 
 def check_labels(name: str, labels: object, n: int) -> None:
@@ -447,14 +339,3 @@ def check_labels(name: str, labels: object, n: int) -> None:
         raise TypeError(f"{name} must hold integer labels, got dtype {labels.dtype}; convert with .long()")
     if labels.dim() != 1 or len(labels) != n:
         raise ValueError(f"{name} must hold one label per image, shape [{n}], got {tuple(labels.shape)}")
-
-
-def _batches(
-    x: Tensor, labels: Tensor | None, batch_size: int, shuffle: bool, generator: torch.Generator | None
-) -> Iterator[Tensor] | Iterator[tuple[Tensor, Tensor]]:
-    n = len(x)
-    if shuffle:
-        order = torch.randperm(n, generator=generator).to(x.device)
-    for start in range(0, n, batch_size):
-        rows = order[start : start + batch_size] if shuffle else slice(start, start + batch_size)
-        yield x[rows] if labels is None else (x[rows], labels[rows])

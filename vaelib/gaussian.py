@@ -26,6 +26,7 @@ __all__ = [
     "reparameterize",
     "reparameterized_gradient",
     "score_function_gradient",
+    "standard_normal",
 ]
 
 LOG_2PI = math.log(2 * math.pi)
@@ -48,6 +49,27 @@ def _check_pair(mu: Tensor, logvar: Tensor) -> None:
         raise ValueError(f"mu and logvar need a latent dimension of at least 1, got shape {tuple(mu.shape)}")
 
 
+def standard_normal(
+    shape: tuple[int, ...] | torch.Size,
+    generator: torch.Generator | None = None,
+    *,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
+) -> Tensor:
+    """Draws from N(0, 1) of the given shape, on ``device``.
+
+    The one rule of every ``generator`` argument in vaelib: it is a CPU
+    ``torch.Generator``; its draws are made on the CPU and moved to the
+    device, so that one seed gives the same numbers on any device.  Without
+    a generator the draws come from PyTorch's global generator of ``device``.
+    """
+    if generator is None:
+        return torch.randn(shape, dtype=dtype, device=device)
+    if not isinstance(generator, torch.Generator) or generator.device.type != "cpu":
+        raise TypeError(f"generator must be a CPU torch.Generator, got {generator!r}")
+    return torch.randn(shape, generator=generator, dtype=dtype).to(device)
+
+
 def reparameterize(
     mu: Tensor, logvar: Tensor, eps: Tensor | None = None, generator: torch.Generator | None = None
 ) -> Tensor:
@@ -60,7 +82,7 @@ def reparameterize(
     """
     _check_pair(mu, logvar)
     if eps is None:
-        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+        eps = standard_normal(mu.shape, generator, device=mu.device, dtype=mu.dtype)
     elif not isinstance(eps, Tensor) or eps.shape != mu.shape:
         raise ValueError(f"eps {tuple(getattr(eps, 'shape', ()))} must have the shape of mu {tuple(mu.shape)}")
     return mu + torch.exp(0.5 * logvar) * eps

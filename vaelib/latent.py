@@ -7,13 +7,11 @@ import torch
 from torch import Tensor, nn
 
 from ._validate import is_int
-from .data import batch_tensors, batches
-from .models import evaluating, model_device
+from .batched import per_image
 
 __all__ = ["encode_dataset", "lerp", "prior_quantile_grid", "slerp", "traversal"]
 
 
-@torch.no_grad()
 def encode_dataset(model: nn.Module, x: Tensor, batch_size: int = 1_000, *, labels: Tensor | None = None) -> Tensor:
     """The codes ``model.encode_mean(x)`` of all images ``x`` ``[N, 784]``, as a CPU tensor ``[N, latent_dim]``.
 
@@ -22,12 +20,7 @@ def encode_dataset(model: nn.Module, x: Tensor, batch_size: int = 1_000, *, labe
     Runs in batches on the model's device, in eval mode (then back to the
     model's mode), without gradients.
     """
-    device = model_device(model)
-    codes = []
-    with evaluating(model):
-        for batch in batches(x, batch_size, labels=labels, shuffle=False):
-            codes.append(model.encode_mean(*batch_tensors(batch, device)).cpu())  # (x,) or (x, y)
-    return torch.cat(codes)
+    return per_image(model, model.encode_mean, x, labels=labels, batch_size=batch_size)
 
 
 def lerp(z0: Tensor, z1: Tensor, steps: int = 10) -> Tensor:

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from ._validate import check_int, check_number
 from .data import flatten_images
-from .gaussian import gaussian_kl
+from .gaussian import gaussian_kl, standard_normal
 
 __all__ = [
     "NonFiniteLossError",
@@ -126,11 +126,14 @@ def autoencoder_loss(model: nn.Module, x: Tensor) -> Tensor:
 
 
 def add_noise(x: Tensor, noise_std: float, generator: torch.Generator | None = None) -> Tensor:
-    """Gaussian pixel noise with standard deviation ``noise_std``, clipped to [0, 1]."""
+    """Gaussian pixel noise with standard deviation ``noise_std``, clipped to [0, 1].
+
+    ``generator``: a CPU ``torch.Generator`` (see :func:`vaelib.gaussian.standard_normal`).
+    """
     check_number("noise_std", noise_std, positive=False)
     if not isinstance(x, Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating-point tensor of pixels, got {type(x).__name__}")
-    noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    noise = standard_normal(x.shape, generator, device=x.device, dtype=x.dtype)
     return (x + noise_std * noise).clamp_(0.0, 1.0)
 
 
@@ -148,15 +151,24 @@ def denoising_loss(noise_std: float) -> Callable[[nn.Module, Tensor], Tensor]:
     return loss
 
 
-def _check_options(beta, reconstruction="bce", sigma=0.1, pixel_reduction="sum", latent_reduction="sum") -> None:
+RECONSTRUCTIONS = ("bce", "mse")  # Bernoulli pixels, or Gaussian pixels with a stated sigma
+
+
+def _check_options(beta: float, reconstruction: str = "bce", sigma: float = 0.1) -> None:
     """Refuse a bad beta or loss option with a ValueError that names it."""
     check_number("beta", beta, positive=False)
-    if reconstruction not in ("bce", "mse"):
+    if reconstruction not in RECONSTRUCTIONS:
         raise ValueError(f"reconstruction must be 'bce' or 'mse', got {reconstruction!r}")
     check_number("sigma", sigma, positive=True)
-    for name, value in [("pixel_reduction", pixel_reduction), ("latent_reduction", latent_reduction)]:
-        if value not in ("sum", "mean"):
-            raise ValueError(f"{name} must be 'sum' or 'mean', got {value!r}")
+
+
+def reconstruction_nll(logits: Tensor, x: Tensor, reconstruction: str = "bce", sigma: float = 0.1) -> Tensor:
+    """-log p(x | z) of each image, ``[B]`` nats: :func:`bce_per_image` for ``"bce"``,
+    :func:`gaussian_nll_per_image` with ``sigma`` for ``"mse"``."""
+    _check_options(1.0, reconstruction, sigma)
+    if reconstruction == "bce":
+        return bce_per_image(logits, x)
+    return gaussian_nll_per_image(logits, x, sigma)
 
 
 def vae_loss(
@@ -168,64 +180,53 @@ def vae_loss(
     beta: float = 1.0,
     reconstruction: str = "bce",
     sigma: float = 0.1,
-    pixel_reduction: str = "sum",
-    latent_reduction: str = "sum",
 ) -> dict[str, Tensor]:
     """The (beta-)VAE loss: reconstruction + beta * KL, in nats per image.
 
     ``x``, ``logits``: ``[B, 784]``; ``mu``, ``logvar``: ``[B, d]``.  Returns
-    ``{"loss", "recon", "kl"}``, each averaged over the batch, after summing
-    over pixels and latent dimensions.  With ``beta=1`` the loss is the
-    negative ELBO.  ``reconstruction`` is ``"bce"`` (Bernoulli pixels) or
-    ``"mse"`` (Gaussian pixels with standard deviation ``sigma``).
-
-    ``pixel_reduction`` / ``latent_reduction`` set to ``"mean"`` reproduce
-    the most common bug in VAE code (chapter 4 shows what it does); leave
-    them at ``"sum"``.  Batches of different sizes are a ``ValueError``; NaN
-    or infinite logits, ``mu`` or ``logvar`` a :class:`NonFiniteLossError`
-    that names which.
+    ``{"loss", "recon", "kl"}``.  With ``beta=1`` the loss is the negative
+    ELBO.  ``reconstruction``: ``"bce"`` (Bernoulli pixels) or ``"mse"``
+    (Gaussian pixels with standard deviation ``sigma``).
     """
-    _check_options(beta, reconstruction, sigma, pixel_reduction, latent_reduction)
-    if reconstruction == "bce":
-        recon = bce_per_image(logits, x)  # [B]
-    else:
-        recon = gaussian_nll_per_image(logits, x, sigma)  # [B]
-    kl = gaussian_kl(mu, logvar)  # [B]; checks mu and logvar
+    check_number("beta", beta, positive=False)
+    recon = reconstruction_nll(logits, x, reconstruction, sigma)  # [B]: summed over pixels
+    kl = _finite(gaussian_kl(mu, logvar), "mu or logvar")  # [B]: summed over latent dimensions
     if len(kl) != len(recon):
         raise ValueError(
             f"mu and logvar hold {len(kl)} images but logits and x hold {len(recon)}: the batch sizes must match"
         )
-    _finite(kl, "mu or logvar")
-    if pixel_reduction == "mean":
-        recon = recon / logits.shape[-1]
-    if latent_reduction == "mean":
-        kl = kl / mu.shape[-1]
-    recon, kl = recon.mean(), kl.mean()
+    recon, kl = recon.mean(), kl.mean()  # averaged over images
     return {"loss": recon + beta * kl, "recon": recon, "kl": kl}
 
 
 class VAEObjective:
-    """The loss function that ``train.fit`` minimizes for a VAE.
+    """The loss function that ``train.fit`` minimizes for a VAE, with an optional KL warm-up.
 
     ``objective(model, x)`` runs the model (``-> logits, mu, logvar``) and
     returns :func:`vae_loss`'s parts, ``{"loss", "recon", "kl"}``, in nats
     per image; ``objective(model, x, y)`` runs a conditional VAE on images
-    and their labels, ``model(x, y)``, the same way.  With ``warmup_steps > 0``, the KL weight rises linearly from
-    0 to ``beta`` over that many training steps (KL warm-up, against
-    posterior collapse).  The weight of each training step is recorded in
-    ``betas``; ``train.fit`` calls :meth:`reset` when it starts, so every run
-    starts its warm-up from 0.  In eval mode (``train.evaluate``, the test
-    loss after each epoch) the full ``beta`` applies, so test losses of
-    different epochs compare.  Other keyword arguments go to :func:`vae_loss`.
+    and their labels, ``model(x, y)``, the same way.
+
+    Each call is one training step.  With ``warmup_steps > 0`` the KL weight
+    of step ``t`` is ``beta * min(1, t / warmup_steps)``: it rises from 0 to
+    ``beta`` (KL warm-up, against posterior collapse).  The weight of every
+    step taken is recorded in ``betas``; make one objective per training run,
+    or call :meth:`reset` to start the warm-up again.  :meth:`test_loss` is
+    the loss at the full ``beta``, which takes no step: pass it to
+    ``train.fit(test_loss_fn=...)`` or ``train.evaluate``, so that test losses
+    of different epochs compare.  ``reconstruction`` and ``sigma`` go to
+    :func:`vae_loss`.
     """
 
-    def __init__(self, beta: float = 1.0, warmup_steps: int = 0, **loss_options) -> None:
+    def __init__(
+        self, beta: float = 1.0, warmup_steps: int = 0, *, reconstruction: str = "bce", sigma: float = 0.1
+    ) -> None:
         check_int("warmup_steps", warmup_steps, minimum=0)
-        _check_options(beta, **loss_options)  # refuse bad options now, not mid-training
+        _check_options(beta, reconstruction, sigma)  # refuse bad options now, not mid-training
         self.beta = beta
         self.warmup_steps = warmup_steps
-        self.loss_options = loss_options
-        self.betas: list[float] = []  # the KL weight of each training step since the last reset
+        self.reconstruction, self.sigma = reconstruction, sigma
+        self.betas: list[float] = []  # the KL weight of each call since the last reset
 
     def reset(self) -> None:
         """Forget the training steps taken: the next one starts the warm-up again."""
@@ -238,10 +239,20 @@ class VAEObjective:
         return self.beta * min(1.0, step / self.warmup_steps)
 
     def __call__(self, model: nn.Module, x: Tensor, y: Tensor | None = None) -> dict[str, Tensor]:
-        if model.training:
-            beta = self.weight(len(self.betas))
-            self.betas.append(beta)
-        else:
-            beta = self.beta
+        """One training step's loss: the KL weighted by :meth:`weight` of this step."""
+        if self.warmup_steps and not torch.is_grad_enabled():
+            raise RuntimeError(
+                "this objective's calls are training steps of its KL warm-up, and this one computes no "
+                "gradient: for a test loss, use objective.test_loss (the loss at the full beta)"
+            )
+        beta = self.weight(len(self.betas))
+        self.betas.append(beta)
+        return self._loss(model, x, y, beta)
+
+    def test_loss(self, model: nn.Module, x: Tensor, y: Tensor | None = None) -> dict[str, Tensor]:
+        """The loss at the full ``beta``: a test loss, the same at every epoch; it takes no training step."""
+        return self._loss(model, x, y, self.beta)
+
+    def _loss(self, model: nn.Module, x: Tensor, y: Tensor | None, beta: float) -> dict[str, Tensor]:
         logits, mu, logvar = model(x) if y is None else model(x, y)  # y: a conditional VAE's labels
-        return vae_loss(x, logits, mu, logvar, beta=beta, **self.loss_options)
+        return vae_loss(x, logits, mu, logvar, beta=beta, reconstruction=self.reconstruction, sigma=self.sigma)

@@ -12,11 +12,25 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ._validate import check_int, check_number
-from .data import batches
-from .gaussian import gaussian_kl_per_dim, log_normal_diag, log_standard_normal, reparameterize
+from .batched import model_device, per_image
+from .disentanglement import (
+    discrete_mutual_information,
+    factor_entropies,
+    factor_shares,
+    latent_factor_information,
+    latent_factors,
+    mig,
+)
+from .gaussian import (
+    gaussian_kl,
+    gaussian_kl_per_dim,
+    log_normal_diag,
+    log_standard_normal,
+    reparameterize,
+    standard_normal,
+)
 from .latent import encode_dataset
-from .losses import bce_per_image, vae_loss
-from .models import evaluating, model_device
+from .losses import _check_options, bce_per_image, reconstruction_nll
 
 __all__ = [
     "active_units",
@@ -61,19 +75,16 @@ def stroke_style(images: Tensor) -> Tensor:
     return torch.stack([ink, slant], dim=1)
 
 
-@torch.no_grad()
 def reconstruction_errors(model: nn.Module, x: Tensor, batch_size: int = 1_000) -> Tensor:
     """Each image's reconstruction error in nats (BCE summed over pixels), ``[N]``.
 
     The reconstruction is decoded from the code ``encode_mean(x)``.
     """
-    device = model_device(model)
-    out = []
-    with evaluating(model):
-        for batch in batches(x, batch_size, shuffle=False):
-            batch = batch.to(device)
-            out.append(bce_per_image(model.decode(model.encode_mean(batch)), batch).cpu())
-    return torch.cat(out)
+
+    def errors(batch: Tensor) -> Tensor:
+        return bce_per_image(model.decode(model.encode_mean(batch)), batch)
+
+    return per_image(model, errors, x, batch_size=batch_size)
 
 
 def roc_auc(scores_negative: Tensor, scores_positive: Tensor) -> float:
@@ -166,20 +177,19 @@ def elbo(
     a generator seeded with ``seed``; the global generator is not touched.
     """
     check_int("n_samples", n_samples)
-    device = model_device(model)
+    _check_options(1.0, reconstruction, sigma)
     generator = torch.Generator().manual_seed(seed)
-    totals = {"recon": 0.0, "kl": 0.0}
-    with evaluating(model):
-        for batch in batches(x, batch_size, shuffle=False):
-            batch = batch.to(device)
-            mu, logvar = model.encode(batch)
-            for _ in range(n_samples):
-                eps = torch.randn(mu.shape, generator=generator).to(device)  # [B, d]
-                logits = model.decode(reparameterize(mu, logvar, eps))
-                parts = vae_loss(batch, logits, mu, logvar, reconstruction=reconstruction, sigma=sigma)
-                totals["recon"] += parts["recon"].item() * len(batch) / n_samples
-                totals["kl"] += parts["kl"].item() * len(batch) / n_samples
-    recon, kl = totals["recon"] / len(x), totals["kl"] / len(x)
+    device = model_device(model)
+
+    def parts(batch: Tensor) -> tuple[Tensor, Tensor]:  # each image's reconstruction and KL terms, [B] each
+        mu, logvar = model.encode(batch)
+        recon = torch.zeros(len(batch), device=device)
+        for _ in range(n_samples):
+            eps = standard_normal(mu.shape, generator, device=device)  # [B, d]
+            recon += reconstruction_nll(model.decode(reparameterize(mu, logvar, eps)), batch, reconstruction, sigma)
+        return recon / n_samples, gaussian_kl(mu, logvar)
+
+    recon, kl = (part.mean().item() for part in per_image(model, parts, x, batch_size=batch_size))
     return {"elbo": -(recon + kl), "recon": recon, "kl": kl}
 
 
@@ -207,37 +217,38 @@ def importance_sampled_log_likelihood(
     """
     for name, value in [("k", k), ("chunk", chunk), ("batch_size", batch_size)]:
         check_int(name, value)
-    with evaluating(model):
-        return _importance_sampled(model, x, k, batch_size, chunk, log_likelihood or _bernoulli_log_likelihood, seed)
-
-
-def _bernoulli_log_likelihood(logits: Tensor, x: Tensor) -> Tensor:
-    return -bce_per_image(logits, x)
-
-
-def _importance_sampled(model, x, k, batch_size, chunk, log_likelihood, seed) -> Tensor:
+    log_likelihood = log_likelihood or _bernoulli_log_likelihood
     generator = torch.Generator().manual_seed(seed)
     device = model_device(model)
-    out = []
-    for batch in batches(x, batch_size, shuffle=False):
-        batch = batch.to(device)  # [B, 784]
+
+    def log_px(batch: Tensor) -> Tensor:  # [B, 784] -> [B]
         mu, logvar = model.encode(batch)  # [B, d] each
         running = torch.full((len(batch),), -math.inf, dtype=torch.float64, device=device)
         for start in range(0, k, chunk):
             m = min(chunk, k - start)
-            eps = torch.randn(m, *mu.shape, generator=generator).to(device)  # [m, B, d]
+            eps = standard_normal((m, *mu.shape), generator, device=device)  # [m, B, d]
             z = reparameterize(mu.expand(m, -1, -1), logvar.expand(m, -1, -1), eps)  # [m, B, d]
             logits = model.decode(z.reshape(-1, z.shape[-1]))  # [m*B, 784]
             targets = batch.expand(m, -1, -1).reshape(-1, batch.shape[-1])  # [m*B, 784]
             log_px_z = log_likelihood(logits, targets)  # [m*B]
             log_w = log_px_z.reshape(m, -1) + log_standard_normal(z) - log_normal_diag(z, mu, logvar)  # [m, B]
             running = torch.logaddexp(running, torch.logsumexp(log_w.double(), dim=0))
-        out.append((running - math.log(k)).float().cpu())
-    return torch.cat(out)
+        return (running - math.log(k)).float()
+
+    return per_image(model, log_px, x, batch_size=batch_size)
 
 
-@torch.no_grad()
-def active_units(model: nn.Module, x: Tensor, threshold: float = 0.01, batch_size: int = 1_000) -> tuple[int, Tensor]:
+def _bernoulli_log_likelihood(logits: Tensor, x: Tensor) -> Tensor:
+    return -bce_per_image(logits, x)
+
+
+#: A latent dimension is active when the variance of its mean code across images exceeds this.
+ACTIVE_THRESHOLD = 0.01
+
+
+def active_units(
+    model: nn.Module, x: Tensor, threshold: float = ACTIVE_THRESHOLD, batch_size: int = 1_000
+) -> tuple[int, Tensor]:
     """How many latent dimensions the VAE uses: ``(count, variances [d])``.
 
     A dimension is active when its posterior mean moves with the input:
@@ -258,120 +269,8 @@ def kl_per_dimension(model: nn.Module, x: Tensor, batch_size: int = 1_000) -> Te
 
     Sums to the KL of the loss; a dimension near 0 carries no information.
     """
-    device = model_device(model)
-    total = torch.zeros(model.latent_dim)
-    with evaluating(model):
-        for batch in batches(x, batch_size, shuffle=False):
-            mu, logvar = model.encode(batch.to(device))
-            total += gaussian_kl_per_dim(mu, logvar).sum(0).cpu()  # [d]
-    return total / len(x)
 
+    def kl_terms(batch: Tensor) -> Tensor:  # [B, d]
+        return gaussian_kl_per_dim(*model.encode(batch))
 
-def _discretize(codes: Tensor, bins: int) -> Tensor:
-    """Each column of ``codes`` ``[N, d]`` cut into ``bins`` equal-width bins: int ``[N, d]``."""
-    low, high = codes.min(0).values, codes.max(0).values
-    width = (high - low).clamp_min(1e-12) / bins
-    return ((codes - low) / width).floor().clamp(0, bins - 1).long()
-
-
-def discrete_mutual_information(a: Tensor, b: Tensor) -> float:
-    """Mutual information in nats between two integer labelings ``[N]``, from their counts."""
-    a, b = torch.unique(a, return_inverse=True)[1], torch.unique(b, return_inverse=True)[1]
-    joint = torch.zeros(int(a.max()) + 1, int(b.max()) + 1, dtype=torch.float64)
-    joint.index_put_((a, b), torch.ones(len(a), dtype=torch.float64), accumulate=True)
-    joint /= len(a)
-    pa, pb = joint.sum(1, keepdim=True), joint.sum(0, keepdim=True)
-    nonzero = joint > 0
-    return (joint[nonzero] * (joint[nonzero] / (pa * pb)[nonzero]).log()).sum().item()
-
-
-def _check_codes_and_factors(codes: Tensor, factors: Tensor, bins: int) -> None:
-    if not isinstance(codes, Tensor) or not isinstance(factors, Tensor):
-        raise TypeError("codes and factors must be torch tensors")
-    if codes.dim() != 2 or factors.dim() != 2 or len(codes) != len(factors):
-        raise ValueError(
-            f"expected codes [N, d] and factors [N, K] with the same N, got {tuple(codes.shape)} and "
-            f"{tuple(factors.shape)}"
-        )
-    if len(codes) == 0:
-        raise ValueError("codes and factors are empty: MIG needs at least one image")
-    if not codes.is_floating_point() or not bool(torch.isfinite(codes).all()):
-        raise ValueError("codes must be finite floating-point numbers (found NaN, inf or an integer dtype)")
-    if factors.is_floating_point() or factors.is_complex():
-        raise TypeError(f"factors must be integer factor indices, got dtype {factors.dtype}")
-    check_int("bins", bins, minimum=2)
-
-
-def latent_factor_information(codes: Tensor, factors: Tensor, bins: int = 20) -> Tensor:
-    """Mutual information (nats) of every latent with every factor: ``[d, K]``.
-
-    ``codes`` ``[N, d]`` are discretized into ``bins`` equal-width bins per
-    latent; ``factors`` ``[N, K]`` are integer factor values.
-    """
-    _check_codes_and_factors(codes, factors, bins)
-    binned = _discretize(codes.double(), bins)
-    return torch.tensor(
-        [
-            [discrete_mutual_information(binned[:, j], factors[:, k]) for k in range(factors.shape[1])]
-            for j in range(codes.shape[1])
-        ]
-    )
-
-
-def mig(codes: Tensor, factors: Tensor, bins: int = 20) -> tuple[float, Tensor]:
-    """Mutual information gap (Chen et al., 2018), as in disentanglement_lib.
-
-    ``codes``: ``[N, d]`` mean codes E[z | x]; ``factors``: ``[N, K]`` integer
-    factor values.  Each latent is discretized into ``bins`` equal-width bins;
-    for each factor, the discrete mutual information with every latent is
-    computed, and the gap between the two most informative latents is divided
-    by the factor's entropy.  Returns ``(mean gap over factors, gaps [K])``:
-    near 1 when each factor is captured by one latent alone, near 0 when
-    factors are spread over several latents or absent.
-    """
-    _check_codes_and_factors(codes, factors, bins)
-    if codes.shape[1] < 2:
-        raise ValueError("MIG needs at least two latent dimensions")
-    # [2, K]: per factor, the shares of its two most informative latents
-    top = factor_shares(codes, factors, bins).topk(2, dim=0).values
-    gaps = (top[0] - top[1]).float()
-    return gaps.mean().item(), gaps
-
-
-def factor_entropies(factors: Tensor) -> Tensor:
-    """The entropy in nats of each factor's values, ``factors`` ``[N, K]``: ``[K]`` (float64)."""
-    entropies = torch.tensor([discrete_mutual_information(v, v) for v in factors.T])  # H(v) = I(v; v)
-    for k, entropy in enumerate(entropies.tolist()):
-        if entropy == 0:
-            raise ValueError(f"factor {k} takes a single value: its share of information is undefined")
-    return entropies
-
-
-def factor_shares(codes: Tensor, factors: Tensor, bins: int = 20) -> Tensor:
-    """How much of each factor every latent tells: ``I(z_j; v_k) / H(v_k)``, ``[d, K]``
-    (0: nothing; 1: all there is to know about the factor).  MIG and
-    :func:`latent_factors` read this table."""
-    return latent_factor_information(codes, factors, bins) / factor_entropies(factors)
-
-
-def latent_factors(codes: Tensor, factors: Tensor, bins: int = 20) -> tuple[Tensor, Tensor]:
-    """What each latent captures: ``(factor [d], gap [d])``.
-
-    ``factor[j]`` is the factor that latent ``j`` tells the largest share of
-    (mutual information over the factor's entropy, so that a factor with few
-    values counts as much as one with many); ``gap[j]`` is how much larger
-    that share is than any other latent's share of the same factor.  A
-    positive gap makes ``j`` the factor's best latent, and then it is the
-    factor's gap in MIG; a negative gap means another latent captures the
-    factor better.
-    """
-    _check_codes_and_factors(codes, factors, bins)
-    if codes.shape[1] < 2:
-        raise ValueError("a gap needs at least two latent dimensions")
-    share = factor_shares(codes, factors, bins)  # [d, K]
-    factor = share.argmax(dim=1)  # [d]
-    gap = torch.empty(codes.shape[1], dtype=torch.float64)
-    for j, k in enumerate(factor.tolist()):
-        others = torch.cat([share[:j, k], share[j + 1 :, k]])
-        gap[j] = share[j, k] - others.max()
-    return factor, gap.float()
+    return per_image(model, kl_terms, x, batch_size=batch_size).mean(dim=0)

@@ -24,8 +24,6 @@ reconstruction loss is computed from them with
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
 import torch
@@ -33,8 +31,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ._validate import check_int, is_int
+from .batched import evaluating, model_device
 from .data import IMAGE_DIM, flatten_images
-from .gaussian import reparameterize
+from .gaussian import reparameterize, standard_normal
 
 __all__ = [
     "MODELS",
@@ -45,31 +44,10 @@ __all__ = [
     "MLPConfig",
     "VARIANCES",
     "VAE",
-    "evaluating",
     "label_choices",
     "mlp",
-    "model_device",
     "to_logvar",
 ]
-
-
-def model_device(model: nn.Module) -> torch.device:
-    """The device that holds the model's parameters."""
-    try:
-        return next(model.parameters()).device
-    except StopIteration:
-        raise ValueError(f"{type(model).__name__} has no parameters, so it has no device") from None
-
-
-@contextmanager
-def evaluating(model: nn.Module) -> Iterator[nn.Module]:
-    """Put ``model`` in eval mode for a ``with`` block, then back in the mode it was in."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield model
-    finally:
-        model.train(was_training)
 
 
 #: How a VAE's encoder can turn its raw output into a variance (:class:`MLPConfig`).
@@ -279,7 +257,7 @@ class VAE(_LatentModel):
         ``generator`` (a CPU ``torch.Generator``) fixes the draws.
         """
         check_int("n", n)
-        z = torch.randn(n, self.latent_dim, generator=generator)  # [n, d]
+        z = standard_normal((n, self.latent_dim), generator)  # [n, d], on the CPU
         return self.decode_probs(z)
 
 
@@ -317,32 +295,31 @@ class ConvVAE(VAE):
         )
 
 
-class CVAE(_LatentModel):
+class CVAE(VAE):
     """A conditional VAE: q(z | x, y) and p(x | z, y), the label ``y`` given to both halves.
 
     Chapter 4's VAE with the label's one-hot vector ``[B, K]`` appended to
     the encoder's input (the image, ``[B, 784 + K]``) and to the decoder's
-    (the code, ``[B, d + K]``).  Since the decoder is told the label, the code
-    need not carry it, and keeps what else varies: the style.  Every method
-    of the book's interface takes the labels ``y`` beside the images or codes:
-    int labels ``[B]``, or one int for the whole batch (``decode_probs(z, 7)``
-    draws sevens).  Default shape: (784 + 10)-400-20 and (20 + 10)-400-784.
+    (the code, ``[B, d + K]``): the VAE's layers, with the first layer of
+    each half made wider by ``K``.  Since the decoder is told the label, the
+    code need not carry it, and keeps what else varies: the style.  Every
+    method of the book's interface takes the labels ``y`` beside the images
+    or codes: int labels ``[B]``, or one int for the whole batch
+    (``decode_probs(z, 7)`` draws sevens).  Default shape: (784 + 10)-400-20
+    and (20 + 10)-400-784.
     """
 
     default_config = CVAEConfig()
     config_class = CVAEConfig
 
     def __init__(self, config: CVAEConfig | None = None) -> None:
-        super().__init__()
-        self.config = config or self.default_config
-        if not isinstance(self.config, CVAEConfig):
-            raise TypeError(f"CVAE needs a CVAEConfig (it says how many labels), got {type(self.config).__name__}")
-        c = self.config
-        self.encoder = mlp([c.input_dim + c.num_classes, *c.hidden_dims])
-        self.encoder.append(nn.ReLU())
-        self.to_mu = nn.Linear(c.hidden_dims[-1], c.latent_dim)
-        self.to_logvar = nn.Linear(c.hidden_dims[-1], c.latent_dim)
-        self.decoder = mlp([c.latent_dim + c.num_classes, *reversed(c.hidden_dims), c.input_dim])
+        config = config or self.default_config
+        if not isinstance(config, CVAEConfig):
+            raise TypeError(f"CVAE needs a CVAEConfig (it says how many labels), got {type(config).__name__}")
+        super().__init__(config)
+        c, k = config, config.num_classes
+        self.encoder[0] = nn.Linear(c.input_dim + k, c.hidden_dims[0])  # the image and its one-hot label
+        self.decoder[0] = nn.Linear(c.latent_dim + k, self.decoder[0].out_features)  # the code and the label
 
     @property
     def num_classes(self) -> int:
@@ -393,7 +370,7 @@ class CVAE(_LatentModel):
         elif n is None:
             raise ValueError("sample(y, n): give n, how many images of the label y to draw")
         check_int("n", n)
-        z = torch.randn(n, self.latent_dim, generator=generator)  # [n, d]
+        z = standard_normal((n, self.latent_dim), generator)  # [n, d], on the CPU
         return self.decode_probs(z, y)
 
 

@@ -28,9 +28,10 @@ FAST_TRAIN_SIZE = 2_000
 FAST_TEST_SIZE = 1_000
 FAST_SAMPLES = 16
 
-# Budget.describe() breaks its line beyond this width, so that the printed
-# settings fit the book's code column at a laptop width.
-DESCRIBE_WIDTH = 75
+# The width of a printed line in the book: what fits the code column of a
+# page at a laptop width.  Budget.describe(), the progress bar, the exercise
+# checks' messages and the model cache's notes wrap or stop there.
+PAGE_WIDTH = 75
 
 
 def fast_mode() -> bool:
@@ -74,7 +75,7 @@ class Budget:
         }
         mode = "fast mode (VAELIB_FAST=1)" if self.fast else "full settings"
         line = f"{mode}: " + ", ".join(parts[name] for name in (used or names))
-        if len(line) <= DESCRIBE_WIDTH:
+        if len(line) <= PAGE_WIDTH:
             return line
         return f"{mode}:\n  " + ", ".join(parts[name] for name in (used or names))
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
-from tqdm import tqdm
 
 from ._validate import check_int, check_number, is_int
-from .data import batch_tensors, batches, check_labels
+from .batched import batch_tensors, batches, map_batches, steps_per_epoch
+from .data import check_images, check_labels
 from .losses import NonFiniteLossError
-from .models import evaluating, model_device
+from .progress import progress_bar
 from .settings import device as default_device
 
 __all__ = [
@@ -82,31 +82,6 @@ class _Mean:
         return self.sums[name] / self.count
 
 
-class _NotebookLine:
-    """A file for tqdm that shows the bar as one text output of a notebook cell.
-
-    tqdm's widget bar (``tqdm.auto`` in a notebook) is live only while a
-    kernel runs: a saved notebook, and so the rendered book, keeps its first
-    state, "0%".  Updating one display output instead keeps the *last* state,
-    live in Jupyter and Colab and final on the page.
-    """
-
-    encoding = "utf-8"  # tells tqdm it may draw the bar with Unicode blocks
-
-    def __init__(self) -> None:
-        from IPython.display import display
-
-        self._handle = display({"text/plain": ""}, raw=True, display_id=True)
-
-    def write(self, text: str) -> None:
-        line = text.strip("\r\n").rstrip()
-        if line:
-            self._handle.update({"text/plain": line}, raw=True)
-
-    def flush(self) -> None:
-        pass
-
-
 def adam(params, lr: float = 1e-3) -> torch.optim.Optimizer:
     """Adam, in PyTorch's fused implementation where the device supports it.
 
@@ -137,43 +112,6 @@ def _gradient_norm(params: list[nn.Parameter], max_norm: float | None = None) ->
     return torch.nn.utils.clip_grad_norm_(params, float("inf")).item()
 
 
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
-# In a notebook: at most NOTEBOOK_BAR_WIDTH characters, so that the bar fits
-# the book's code column at a laptop width without scrolling sideways.  The
-# rate (batches per second) is left out; the elapsed time says as much.
-NOTEBOOK_BAR_WIDTH = 75
-_NOTEBOOK_BAR_FORMAT = "{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]"
-
-
-def _progress_bar(total: int, enabled: bool) -> tqdm:
-    """A progress bar for the terminal (stderr) or for a notebook cell."""
-    if enabled and _in_notebook():
-        return tqdm(
-            total=total,
-            unit="batch",
-            file=_NotebookLine(),
-            ncols=NOTEBOOK_BAR_WIDTH,
-            bar_format=_NOTEBOOK_BAR_FORMAT,
-            mininterval=0.5,
-        )
-    return tqdm(total=total, unit="batch", disable=not enabled)
-
-
-def _check_images(name: str, x: object) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of images, got {type(x).__name__}")
-    if x.dim() < 2 or len(x) == 0:
-        raise ValueError(f"{name} must hold at least one image ([N, ...] with N >= 1), got shape {tuple(x.shape)}")
-
-
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
@@ -186,20 +124,23 @@ def evaluate(
 ) -> dict[str, float]:
     """Each loss part averaged over the images ``x`` ``[N, ...]`` (nats per image).
 
-    With labels ``y`` (``[N]``) the loss is ``loss_fn(model, x, y)``.  Runs in
-    eval mode and leaves the model in the mode it found it in.
+    With labels ``y`` (``[N]``) the loss is ``loss_fn(model, x, y)``.  Runs on
+    the model's device (moved to ``device`` first, if given), in eval mode,
+    and leaves the model in the mode it found it in.
     """
-    _check_images("x", x)
+    check_images("x", x)
     if y is not None:
         check_labels("y", y, len(x))
     check_int("batch_size", batch_size)
-    device = torch.device(device) if device is not None else model_device(model)
+    if device is not None:
+        model.to(device)
+
+    def parts(*batch: Tensor) -> tuple[dict[str, float], int]:  # (x,) or (x, y)
+        return {k: v.item() for k, v in _as_parts(loss_fn(model, *batch)).items()}, len(batch[0])
+
     mean = _Mean()
-    with evaluating(model):
-        for batch in batches(x, batch_size, labels=y, shuffle=False):
-            args = batch_tensors(batch, device)  # (x,) or (x, y)
-            parts = _as_parts(loss_fn(model, *args))
-            mean.add({k: v.item() for k, v in parts.items()}, len(args[0]))
+    for values, n in map_batches(model, parts, x, labels=y, batch_size=batch_size):
+        mean.add(values, n)
     return mean.result()
 
 
@@ -283,6 +224,7 @@ def fit(
     *,
     train_y: Tensor | None = None,
     test_y: Tensor | None = None,
+    test_loss_fn: LossFn | None = None,
     epochs: int = 10,
     batch_size: int = 128,
     lr: float = 1e-3,
@@ -300,12 +242,11 @@ def fit(
     ``test_x``) the labels are batched beside the images and the loss is
     ``loss_fn(model, x, y)``.
 
-    Adam (:func:`adam`) with learning rate ``lr`` unless an ``optimizer`` is given.  After
-    each epoch the test set (if any) is evaluated, the history updated, and
-    ``callback(epoch, history, model)`` called; a callback that returns True
-    stops training.  A loss function with a ``reset()`` method (a
-    :class:`~vaelib.losses.VAEObjective`) is reset first, so a KL warm-up
-    starts again with every run.  A progress bar shows in a terminal and in a
+    Adam (:func:`adam`) with learning rate ``lr`` unless an ``optimizer`` is
+    given.  After each epoch the test set (if any) is evaluated with
+    ``test_loss_fn``, the history updated,
+    and ``callback(epoch, history, model)`` called; a callback that returns
+    True stops training.  A progress bar shows in a terminal and in a
     notebook.  Afterwards the model is back in the train/eval mode it was in.
 
     ``seed`` covers all of training's randomness: the order of the batches
@@ -315,6 +256,12 @@ def fit(
     afterwards, so the same seed and the same starting weights give the same
     history, whatever the caller drew before, and the caller's own random
     stream is left untouched.
+
+    ``test_loss_fn(model, x)`` is the loss without training's side effects:
+    what the test set is scored with, and what checks earlier weights when a
+    run diverges.  By default it is ``loss_fn``; a loss that changes as
+    training goes on needs its own: for a VAE with a KL warm-up, pass
+    ``objective.test_loss``, the loss at the full beta.
 
     ``max_grad_norm`` clips the gradient: before each step, gradients whose
     norm (all parameters together) exceeds it are scaled down to it.
@@ -327,11 +274,12 @@ def fit(
     """
     if not isinstance(model, nn.Module) or not any(True for _ in model.parameters()):
         raise TypeError(f"model must be a torch.nn.Module with parameters, got {type(model).__name__}")
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable as loss_fn(model, x), got {type(loss_fn).__name__}")
-    _check_images("train_x", train_x)
+    for name, function in [("loss_fn", loss_fn), ("test_loss_fn", test_loss_fn or loss_fn)]:
+        if not callable(function):
+            raise TypeError(f"{name} must be callable as {name}(model, x), got {type(function).__name__}")
+    check_images("train_x", train_x)
     if test_x is not None:
-        _check_images("test_x", test_x)
+        check_images("test_x", test_x)
     if train_y is not None:
         check_labels("train_y", train_y, len(train_x))
     if test_y is not None:
@@ -345,7 +293,7 @@ def fit(
     if optimizer is None:
         check_number("lr", lr, positive=True)
     if not is_int(seed):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
+        raise ValueError(f"seed must be an integer, got {seed!r}")
     if max_grad_norm is not None:
         check_number("max_grad_norm", max_grad_norm, positive=True)
 
@@ -356,14 +304,14 @@ def fit(
     if test_x is not None:
         test_x = test_x.to(device)
         test_y = test_y.to(device) if test_y is not None else None
+    test_loss_fn = test_loss_fn or loss_fn
     optimizer = optimizer or adam(model.parameters(), lr=lr)
     params = [p for p in model.parameters() if p.requires_grad]
-    if hasattr(loss_fn, "reset"):
-        loss_fn.reset()
     history = History()
-    steps_per_epoch = math.ceil(len(train_x) / batch_size)
-    bar = _progress_bar(epochs * steps_per_epoch, progress)
+    steps = steps_per_epoch(len(train_x), batch_size)
+    bar = progress_bar(epochs * steps, progress)
     snapshots = _Snapshots(model)
+    rollback = (snapshots, test_loss_fn, (train_x, train_y), device)  # what a diverged run needs
     was_training = model.training
     try:
         with torch.random.fork_rng(devices=_cuda_devices()):
@@ -379,15 +327,15 @@ def fit(
                     try:
                         parts = _as_parts(loss_fn(model, *args))
                     except NonFiniteLossError as err:
-                        raise _diverged(str(err), epoch, step, snapshots, loss_fn, (train_x, train_y), device) from err
+                        raise _diverged(str(err), epoch, step, *rollback) from err
                     optimizer.zero_grad(set_to_none=True)
                     parts["loss"].backward()
                     grad_norm = _gradient_norm(params, max_grad_norm)
                     values = {k: v.item() for k, v in parts.items()}
                     if not (math.isfinite(values["loss"]) and math.isfinite(grad_norm)):
                         reason = f"the loss became {values['loss']} (gradient norm {grad_norm})"
-                        raise _diverged(reason, epoch, step, snapshots, loss_fn, (train_x, train_y), device)
-                    snapshots.keep(epoch * steps_per_epoch + step)  # these weights gave a finite loss
+                        raise _diverged(reason, epoch, step, *rollback)
+                    snapshots.keep(epoch * steps + step)  # these weights gave a finite loss
                     optimizer.step()
                     mean.add(values, len(args[0]))
                     bar.update(1)
@@ -397,7 +345,7 @@ def fit(
                 history.train.append(mean.result())
                 shown = {"loss": f"{history.train[-1]['loss']:.2f}"}
                 if test_x is not None:
-                    history.test.append(evaluate(model, loss_fn, test_x, test_y, device=device))
+                    history.test.append(evaluate(model, test_loss_fn, test_x, test_y))
                     shown["test"] = f"{history.test[-1]['loss']:.2f}"
                 bar.set_postfix(**shown)
                 if callback is not None and callback(epoch, history, model):

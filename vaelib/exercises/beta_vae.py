@@ -8,7 +8,8 @@ import torch
 from torch import Tensor
 
 from ..metrics import factor_shares, mig
-from .core import PASS, CheckResult, Mistake, answer_check, never_raises, read_answer, run_check
+from .drivers import answer_check, read_answer, run_check
+from .results import PASS, CheckResult, Mistake, never_raises
 
 __all__ = [
     "check_beta_trend",

@@ -12,27 +12,12 @@ from torch import Tensor
 from ..gaussian import reparameterize
 from ..losses import vae_loss
 from ..models import CVAE, CVAEConfig
-from .core import (
-    FAIL,
-    PASS,
-    CheckResult,
-    LayerKindError,
-    LayerShapeError,
-    Mistake,
-    answer_check,
-    copy_layers,
-    difference,
-    never_raises,
-    not_a_function,
-    not_attempted,
-    read_answer,
-    run_check,
-    seeded,
-    tell,
-    where_it_failed,
-    with_report,
-)
-from .vae import DECODER_HINTS, _loss_carries_gradient, decoder_hint, gradient_hint
+from .compare import difference
+from .drivers import answer_check, read_answer, run_check
+from .results import FAIL, PASS, CheckResult, Mistake, never_raises, tell, with_report
+from .student_code import copy_layers, seeded
+from .vae_loss import _loss_carries_gradient
+from .vae_module import DECODER_HINTS, decoder_hint, gradient_hint, run_student_class
 
 __all__ = [
     "PROBE_MARGIN",
@@ -53,7 +38,7 @@ _LAYERS = {  # the student's layer -> where vaelib's CVAE keeps it
 }
 
 # What is wrong in each output, for anything no known mistake captures: (hint, formula), the
-# formula (the code) from the third failed try on (see core.tell).
+# formula (the code) from the third failed try on (see results.tell).
 _CVAE_HINTS = {
     "mu": (
         "The encoder sees the image and its label: the label's one-hot vector goes after the 784 "
@@ -140,6 +125,11 @@ def _close(a, b) -> bool:
     return isinstance(a, Tensor) and a.shape == b.shape and bool(torch.allclose(a.detach(), b, atol=1e-4, rtol=1e-4))
 
 
+def _short_one_hot(err: Exception) -> str:
+    """The hint for a matrix product that met fewer than 10 label columns, else nothing."""
+    return SHORT_ONE_HOT if re.search(r"\dx(78[5-9]|79[0-3]) and 794x", str(err)) else ""
+
+
 @never_raises
 def check_cvae_module(answer) -> CheckResult:
     """Exercise (implement): a class ``TinyCVAE(latent_dim)`` with layers ``hidden``
@@ -148,21 +138,16 @@ def check_cvae_module(answer) -> CheckResult:
     returns ``(logits, mu, logvar)``, the label one-hot after the image and after
     the code; checked against vaelib's ``CVAE`` given the same weights and noise, then
     the gradients of the VAE loss of its outputs against those of vaelib's."""
-    if answer is None or not isinstance(answer, type):
-        return not_a_function("cvae_module", answer, what="class")
-    try:
-        got, expected, context = _cvae_module_outputs(answer)
-    except NotImplementedError:
-        return not_attempted("cvae_module")
-    except LayerKindError as err:
-        return CheckResult("cvae_module", FAIL, str(err))
-    except LayerShapeError as err:
-        return CheckResult("cvae_module", FAIL, f"{err} The label's one-hot vector adds 10 inputs to each half.")
-    except Exception as err:  # noqa: BLE001 - the student's class; report, never raise
-        report = f"Your class raised {type(err).__name__}: {err}{where_it_failed(err)}"
-        if re.search(r"\dx(78[5-9]|79[0-3]) and 794x", str(err)):  # fewer than 10 label columns
-            report += f" {SHORT_ONE_HOT}"
-        return CheckResult("cvae_module", FAIL, report)
+    run = run_student_class(
+        "cvae_module",
+        answer,
+        _cvae_module_outputs,
+        shape_hint="The label's one-hot vector adds 10 inputs to each half.",
+        raised_hint=_short_one_hot,
+    )
+    if isinstance(run, CheckResult):
+        return run
+    got, expected, context = run
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         return CheckResult("cvae_module", FAIL, "forward(x, y, eps) must return three tensors: (logits, mu, logvar).")
     for k, name in [(1, "mu"), (2, "logvar"), (0, "the logits")]:  # the encoder first

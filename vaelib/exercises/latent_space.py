@@ -8,18 +8,10 @@ import torch
 from torch import Tensor
 
 from ..latent import lerp, prior_quantile_grid, slerp
-from .core import (
-    CheckResult,
-    Mistake,
-    answer_check,
-    close,
-    math_or_torch,
-    never_raises,
-    read_answer,
-    run_check,
-    seeded,
-    with_report,
-)
+from .compare import close
+from .drivers import answer_check, read_answer, run_check
+from .results import CheckResult, Mistake, never_raises, with_report
+from .student_code import math_or_torch, seeded
 
 __all__ = [
     "beta_spread_experiment",

@@ -9,19 +9,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..gaussian import reparameterize, reparameterized_gradient, score_function_gradient
-from .core import (
-    FAIL,
-    CheckResult,
-    Mistake,
-    answer_check,
-    math_or_torch,
-    names_used,
-    never_raises,
-    read_answer,
-    run_check,
-    tell,
-    with_report,
-)
+from .drivers import answer_check, read_answer, run_check
+from .results import FAIL, CheckResult, Mistake, never_raises, tell, with_report
+from .student_code import math_or_torch, names_used
 
 __all__ = [
     "check_constant_shift_prediction",

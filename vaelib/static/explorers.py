@@ -1,143 +1,40 @@
-"""Kernel-free explorers: interactive figures that work on the static HTML page.
+"""The kernel-free explorers: each returns one ``IPython.display.HTML`` block that runs in
+any browser, with its decoder, its scripts, its controls and its canvases.
 
-The ipywidgets explorers of :mod:`vaelib.widgets` need a running Python
-kernel to redraw; on the online book (plain HTML, no kernel) they show only a
-picture of their first state.  A *kernel-free* explorer instead carries
-everything it needs in the page and runs in the browser:
-
-- the model's MLP decoder, exported by :func:`export_decoder` in the format
-  ``vaelib-mlp-decoder/1``: weights quantized to int8 with one scale per row
-  (output unit), base64-encoded; biases as floats; all as JSON;
-- JavaScript shipped with the package: ``vaelib/js/decoder.js`` decodes those
-  weights and runs the decoder in the page; ``vaelib/js/latent_pad.js`` (a pad
-  over a 2-D latent space), ``vaelib/js/traversal.js`` (a slider along one
-  latent dimension) and ``vaelib/js/interpolation.js`` (a slider along the
-  path between two codes) are the explorers built on it.
-
-:func:`static_latent_explorer`, :func:`static_traversal_explorer` and
-:func:`static_interpolation_explorer` emit the decoder and the scripts, with
-the controls and canvases they draw on, as one HTML block: no CDN, no kernel,
-no server.  :func:`static_gaussian_explorer` needs no model: its script,
-``vaelib/js/gaussian.js``, draws a bell curve.  :func:`decoder_from_export`
-reads an export back into PyTorch, to check that what the page computes is
-what the model computes.
+A bell curve with sliders for its mean and its standard deviation
+(:func:`static_gaussian_explorer`, no model); a path between two codes
+(:func:`static_interpolation_explorer`); a traversal along one latent dimension
+(:func:`static_traversal_explorer`); a pad over a 2-D latent space
+(:func:`static_latent_explorer`).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from collections.abc import Sequence
 from html import escape as html_escape
-from importlib import resources
 
-import numpy as np
 import torch
 from torch import Tensor
 
-from .models import label_choices
+from ..models import label_choices
+from .export import export_decoder
+from .page import (
+    _element_id,
+    _page_script,
+    _slider_explorer_html,
+    gaussian_js,
+    interpolation_js,
+    latent_pad_js,
+    traversal_js,
+)
 
 __all__ = [
-    "FORMAT",
-    "decoder_from_export",
-    "decoder_js",
-    "export_decoder",
-    "gaussian_js",
-    "interpolation_js",
-    "latent_pad_js",
     "static_gaussian_explorer",
     "static_interpolation_explorer",
     "static_latent_explorer",
     "static_traversal_explorer",
-    "traversal_js",
 ]
-
-FORMAT = "vaelib-mlp-decoder/1"
-
-
-def export_decoder(model) -> dict:
-    """The MLP decoder of ``model`` as a compact, JSON-ready dict.
-
-    Weights are quantized to int8 with one scale per output unit (about a
-    quarter of the float32 size; pixel probabilities move by well under 0.01)
-    and base64-encoded; biases stay floats.  :func:`decoder_from_export`
-    reads it back; the static explorer's JavaScript reads it in the browser.
-    """
-    layers = []
-    modules = list(model.decoder)
-    for i, module in enumerate(modules):
-        if isinstance(module, torch.nn.ReLU):
-            continue
-        if not isinstance(module, torch.nn.Linear):
-            raise TypeError(
-                f"only MLP decoders (Linear and ReLU layers) can be exported, found {type(module).__name__}"
-            )
-        weight = module.weight.detach().cpu().float()  # [out, in]
-        scale = weight.abs().amax(dim=1).clamp_min(1e-12) / 127  # [out]
-        quantized = torch.round(weight / scale[:, None]).clamp(-127, 127).to(torch.int8)
-        followed_by_relu = i + 1 < len(modules) and isinstance(modules[i + 1], torch.nn.ReLU)
-        layers.append(
-            {
-                "in": module.in_features,
-                "out": module.out_features,
-                "activation": "relu" if followed_by_relu else "none",
-                "scale": [float(f"{s:.7g}") for s in scale.tolist()],
-                "weight": base64.b64encode(quantized.numpy().tobytes()).decode("ascii"),
-                "bias": [float(f"{b:.7g}") for b in module.bias.detach().cpu().tolist()],
-            }
-        )
-    side = int(round(layers[-1]["out"] ** 0.5))  # square images
-    return {"format": FORMAT, "layers": layers, "output": "sigmoid", "side": side}
-
-
-def decoder_from_export(spec: dict) -> torch.nn.Sequential:
-    """The exported decoder as a PyTorch module returning *probabilities* (sigmoid applied)."""
-    if spec.get("format") != FORMAT:
-        raise ValueError(f"not an exported vaelib decoder: format {spec.get('format')!r}")
-    modules: list[torch.nn.Module] = []
-    for layer in spec["layers"]:
-        linear = torch.nn.Linear(layer["in"], layer["out"])
-        quantized = np.frombuffer(base64.b64decode(layer["weight"]), dtype=np.int8).reshape(layer["out"], layer["in"])
-        weight = torch.from_numpy(quantized.astype(np.float32)) * torch.tensor(layer["scale"])[:, None]
-        with torch.no_grad():
-            linear.weight.copy_(weight)
-            linear.bias.copy_(torch.tensor(layer["bias"]))
-        modules.append(linear)
-        if layer["activation"] == "relu":
-            modules.append(torch.nn.ReLU())
-    modules.append(torch.nn.Sigmoid())
-    return torch.nn.Sequential(*modules)
-
-
-def _js(name: str) -> str:
-    return (resources.files("vaelib") / "js" / name).read_text(encoding="utf-8")
-
-
-def decoder_js() -> str:
-    """The text of ``vaelib/js/decoder.js``, which defines ``window.vaelibDecoder``
-    (read an export, run it, draw its image); every explorer's page needs it first."""
-    return _js("decoder.js")
-
-
-def latent_pad_js() -> str:
-    """The text of ``vaelib/js/latent_pad.js``, which defines ``window.vaelibLatentPad(root)``."""
-    return _js("latent_pad.js")
-
-
-def gaussian_js() -> str:
-    """The text of ``vaelib/js/gaussian.js``, which defines ``window.vaelibGaussian(root)``."""
-    return _js("gaussian.js")
-
-
-def interpolation_js() -> str:
-    """The text of ``vaelib/js/interpolation.js``, which defines ``window.vaelibInterpolation(root)``."""
-    return _js("interpolation.js")
-
-
-def traversal_js() -> str:
-    """The text of ``vaelib/js/traversal.js``, which defines ``window.vaelibTraversal(root)``."""
-    return _js("traversal.js")
 
 
 def _labelled_codes(labels: Sequence[str], codes: Tensor) -> list[dict]:
@@ -146,41 +43,6 @@ def _labelled_codes(labels: Sequence[str], codes: Tensor) -> list[dict]:
         {"label": label, "code": [round(v, 4) for v in code]}
         for label, code in zip(labels, codes.tolist(), strict=True)
     ]
-
-
-def _element_id(spec: str) -> str:
-    return "vaelib-explorer-" + hashlib.sha1(spec.encode()).hexdigest()[:10]
-
-
-def _page_script(spec: str, element_id: str, explorer_js: str, entry: str) -> str:
-    """The end of an explorer's HTML: its JSON spec, then the decoder's script, the
-    explorer's script, and the call that starts the explorer on its root element."""
-    return f"""  <script type="application/json">{spec}</script>
-  <script>
-{decoder_js()}
-{explorer_js}
-{entry}(document.getElementById("{element_id}"));
-  </script>"""
-
-
-def _slider_explorer_html(
-    element_id: str, kind: str, controls: str, side: int, image_label: str, script: str, spec: str
-) -> str:
-    """The layout shared by the decoder explorers with form controls: a column of
-    ``controls`` and a readout (class ``vaelib-<kind>-readout``) beside the canvas
-    the decoded image is drawn on (``vaelib-<kind>-image``), then the page script."""
-    entry = "vaelib" + kind.capitalize()
-    return f"""
-<div id="{element_id}" class="vaelib-static-{kind}" style="display:flex;gap:24px;align-items:center;flex-wrap:wrap">
-  <div style="display:flex;flex-direction:column;gap:8px;font-size:14px">
-{controls}
-    <div class="vaelib-{kind}-readout" style="font-family:monospace;font-size:13px"></div>
-  </div>
-  <canvas class="vaelib-{kind}-image" width="{side}" height="{side}" role="img" aria-label="{image_label}"
-          style="width:168px;height:168px;image-rendering:pixelated;border:1px solid #999"></canvas>
-{_page_script(spec, element_id, script, entry)}
-</div>
-"""
 
 
 def static_gaussian_explorer(
