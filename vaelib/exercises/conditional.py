@@ -17,7 +17,7 @@ from .drivers import answer_check, read_answer, run_check
 from .results import FAIL, PASS, CheckResult, Mistake, never_raises, tell, with_report
 from .student_code import copy_layers, seeded
 from .vae_loss import _loss_carries_gradient
-from .vae_module import DECODER_HINTS, decoder_hint, gradient_hint, run_student_class
+from .vae_module import DECODER_HINTS, VAE_LAYERS, decoder_hint, gradient_hint, run_student_class
 
 __all__ = [
     "PROBE_MARGIN",
@@ -29,13 +29,6 @@ __all__ = [
 
 # ---------------------------------------------------------------- implement: conditioning encoder and decoder
 
-_LAYERS = {  # the student's layer -> where vaelib's CVAE keeps it
-    "hidden": ("encoder", 0),
-    "to_mu": ("to_mu", None),
-    "to_logvar": ("to_logvar", None),
-    "decoder_hidden": ("decoder", 0),
-    "decoder_out": ("decoder", 2),
-}
 
 # What is wrong in each output, for anything no known mistake captures: (hint, formula), the
 # formula (the code) from the third failed try on (see results.tell).
@@ -83,7 +76,7 @@ def _cvae_module_outputs(cls, latent_dim: int = 6):
     got = model(x.clone(), y.clone(), eps.clone())  # first: a stub says "not attempted" here
     again = model(x.clone(), y.clone(), eps.clone())
     reference = seeded(lambda: CVAE(CVAEConfig(hidden_dims=(400,), latent_dim=latent_dim)))
-    copy_layers(model, reference, _LAYERS)
+    copy_layers(model, reference, VAE_LAYERS)  # a CVAE keeps its layers where a VAE does
     mu, logvar = reference.encode(x, y)
     logits = reference.decode(reparameterize(mu, logvar, eps), y)
     context = {"x": x, "y": y, "eps": eps, "model": model, "reference": reference, "again": again}
@@ -170,7 +163,7 @@ def check_cvae_module(answer) -> CheckResult:
             "(.detach(), torch.no_grad(), .data), so training could never change your layers.",
         )
     terms = vae_loss(x, *expected)
-    hint = gradient_hint(context["model"], loss, context["reference"], terms["loss"], terms["kl"], _LAYERS)
+    hint = gradient_hint(context["model"], loss, context["reference"], terms["loss"], terms["kl"], VAE_LAYERS)
     if hint is not None:
         return CheckResult("cvae_module", FAIL, f"In the VAE loss of your outputs: {hint}")
     return CheckResult("cvae_module", PASS, "Well done! Your CVAE computes exactly what vaelib's does.")

@@ -78,7 +78,7 @@ def gradient_hint(
     )
 
 
-_LAYERS = {  # the student's layer -> where vaelib's VAE keeps it
+VAE_LAYERS = {  # the student's layer -> where vaelib's VAE (and CVAE) keeps it
     "hidden": ("encoder", 0),
     "to_mu": ("to_mu", None),
     "to_logvar": ("to_logvar", None),
@@ -98,7 +98,7 @@ def _vae_module_outputs(cls, latent_dim: int = 8):
     x, eps = torch.rand(5, 784, generator=g), torch.randn(5, latent_dim, generator=g)
     model(x.clone(), eps.clone())  # first: a stub says "not attempted" here
     reference = seeded(lambda: VAE(MLPConfig(input_dim=784, hidden_dims=(400,), latent_dim=latent_dim)))
-    copy_layers(model, reference, _LAYERS)  # first: a layer it cannot copy is named before anything runs
+    copy_layers(model, reference, VAE_LAYERS)  # first: a layer it cannot copy is named before anything runs
     with torch.no_grad():  # mu and logvar of order 1, so that every term of the KL weighs in the loss
         for name, scale in [("to_mu", 1.0), ("to_logvar", 1.0)]:
             layer = getattr(model, name, None)
@@ -107,7 +107,7 @@ def _vae_module_outputs(cls, latent_dim: int = 8):
     logits, mu, logvar = model(x.clone(), eps.clone())
     again = model(x.clone(), eps.clone())[0]
     loss = model.loss(x.clone(), eps.clone())
-    copy_layers(model, reference, _LAYERS)
+    copy_layers(model, reference, VAE_LAYERS)
     mu_ref, logvar_ref = reference.encode(x)
     logits_ref = reference.decode(reparameterize(mu_ref, logvar_ref, eps))
     terms = vae_loss(x, logits_ref, mu_ref, logvar_ref)
@@ -194,7 +194,7 @@ def _large_logits_hint(context: dict) -> str | None:
         scale = 30.0 / model(x.clone(), eps.clone())[0].abs().max()
         model.decoder_out.weight.mul_(scale)
         model.decoder_out.bias.mul_(scale)
-        copy_layers(model, reference, _LAYERS)
+        copy_layers(model, reference, VAE_LAYERS)
         loss = model.loss(x.clone(), eps.clone())
         mu, logvar = reference.encode(x)
         expected = vae_loss(x, reference.decode(reparameterize(mu, logvar, eps)), mu, logvar)["loss"]
@@ -267,7 +267,7 @@ def check_vae_module(answer) -> CheckResult:
         return CheckResult("vae_module", FAIL, f"In the loss: {cannot_train.message}")
     try:
         hint = gradient_hint(
-            context["model"], loss.sum(), context["reference"], context["loss_ref"], context["kl_ref"], _LAYERS
+            context["model"], loss.sum(), context["reference"], context["loss_ref"], context["kl_ref"], VAE_LAYERS
         )
         hint = hint or _large_logits_hint(context)
     except Exception as err:  # noqa: BLE001 - the student's class; report, never raise
