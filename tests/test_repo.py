@@ -369,3 +369,19 @@ def test_the_chapter_time_report_reads_the_build_log_and_marks_the_budgets(tmp_p
     assert report.main([str(log), "--strict"]) == 0
     log.write_text("nothing executed\n")
     assert report.main([str(log)]) == 1
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_chapters_that_train_flush_denormals_once_before_any_computation(nb):
+    """settings.flush_denormals() reaches PyTorch's worker threads only if called before they start."""
+    code = [source(c) for c in load(nb)["cells"] if c["cell_type"] == "code"]
+    whole = "\n".join(code)
+    trains = any(word in whole for word in ("train.fit(", "recipes.", "betavae.train", "classifier.judge("))
+    calls = whole.count("settings.flush_denormals()")
+    if not trains:
+        assert calls == 0, f"{nb.name} trains nothing: flushing denormals buys it nothing"
+        return
+    setup = code[1]  # after the Colab install cell
+    assert calls == 1 and "settings.flush_denormals()" in setup, f"{nb.name}: call it once, in the setup cell"
+    before = setup.split("settings.flush_denormals()")[0]
+    assert "data.load(" not in before and "sprites." not in before, f"{nb.name}: flush before any computation"

@@ -31,8 +31,8 @@ Importing vaelib, or any of its modules, changes no global setting and
 imports only what that module needs: ``from vaelib import gaussian`` brings in
 PyTorch, not matplotlib.  The submodules are imported when first used
 (``vaelib.plotting`` imports matplotlib then).  The one process-wide setting
-the chapters make, flushing denormal floats to zero for speed on x86 CPUs,
-is an explicit call: :func:`vaelib.settings.flush_denormals`.
+the chapters that train make, flushing denormal floats to zero for speed on
+x86 CPUs, is an explicit call: :func:`vaelib.settings.flush_denormals`.
 """
 
 import importlib

@@ -186,9 +186,9 @@ def vae_loss(
     ``x``, ``logits``: ``[B, 784]``; ``mu``, ``logvar``: ``[B, d]``.  Returns
     ``{"loss", "recon", "kl"}``.  With ``beta=1`` the loss is the negative
     ELBO.  ``reconstruction``: ``"bce"`` (Bernoulli pixels) or ``"mse"``
-    (Gaussian pixels with standard deviation ``sigma``).
+    (Gaussian pixels, mean ``sigmoid(logits)``, standard deviation ``sigma``).
     """
-    check_number("beta", beta, positive=False)
+    check_number("beta", beta, positive=False)  # beta >= 0
     recon = reconstruction_nll(logits, x, reconstruction, sigma)  # [B]: summed over pixels
     kl = _finite(gaussian_kl(mu, logvar), "mu or logvar")  # [B]: summed over latent dimensions
     if len(kl) != len(recon):

@@ -142,18 +142,23 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 
 
 def flush_denormals() -> None:
-    """Round denormal floats to zero in this process's CPU computations, for speed.
+    """Round denormal floats to zero in CPU computations, for speed.
 
-    Training drives some gradients below about 1e-38, into the "denormal"
-    floats, where many x86 CPUs compute dozens of times slower: on an Intel
-    machine chapter 1's epochs grew from 2.2 s to 3.4 s without flushing
-    (on the AMD EPYC that builds the book, the difference is within the
-    noise).  Results change only below 1e-38.  The chapters call this in
-    their setup cell; nothing in vaelib calls it for you.
+    Training drives some gradients below about 1.2e-38, the smallest normal
+    float32 (2.2e-308 for float64), into the "denormal" numbers, where many
+    x86 CPUs compute dozens of times slower: on an Intel machine chapter 1's
+    epochs grew from 2.2 s to 3.4 s without flushing (on the AMD EPYC that
+    builds the book, the difference is within the noise).  With flushing,
+    such numbers become 0, which changes a result completely where it is
+    then divided by or logged (log 0 is -inf): that is why the book computes
+    such quantities in log space (logsumexp).  A GPU does not flush.  The
+    chapters that train call this in their setup cell; nothing in vaelib
+    calls it for you.
 
-    The setting belongs to each CPU thread, and PyTorch's worker threads copy
-    it when they start, at the first parallel computation: call this before
-    any computation, or only this thread flushes.  Undo it with
+    The setting belongs to each CPU thread: it applies to the calling thread
+    and to the worker threads PyTorch starts after it, at its first parallel
+    computation.  Call it before any tensor computation (choosing the device
+    and seeding are fine), or only the calling thread flushes.  Undo it with
     ``torch.set_flush_denormal(False)``, which reaches the calling thread
     only.
     """
