@@ -229,7 +229,7 @@ def check_log_mean_exp(answer: Callable[[Tensor], Tensor]) -> CheckResult:
         return None
 
     hint = (
-        "Your result contains inf or NaN: exp(-900) underflows to 0 and its log is -inf. "
+        "Your result contains inf or NaN: exp of these log-weights underflows to 0 and its log is -inf. "
         "Subtract the maximum before exponentiating, or use torch.logsumexp."
     )
     return run_check(
