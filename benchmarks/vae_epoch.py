@@ -12,7 +12,8 @@
 2. The floor: beside them, in the same runs, a bare loop of the same model,
    loss and fused Adam (no checks, no history), the model's matrix products
    alone (forward and backward, one epoch's worth of batches), and Adam's
-   update alone; each as a ratio to the matrix products.
+   update alone; each as a ratio to the matrix products.  ``--profile``
+   prints one ``fit`` epoch's operators, most time first.
 3. Quality: trains vaelib's VAE for ``--epochs`` epochs and prints the test
    loss (the one-sample negative ELBO, nats per image, as the example
    reports it, about 105.6 after 10 epochs) and the importance-sampled
@@ -115,11 +116,22 @@ def reference_epoch(root: str) -> float:
     return time.perf_counter() - start
 
 
+def profile_fit(x: torch.Tensor, rows: int = 25) -> None:
+    """Print where one ``fit`` epoch spends its time, operator by operator (PyTorch's profiler, CPU)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        seconds = vaelib_epoch(x)
+    print(f"one profiled fit epoch: {seconds:.2f} s (the profiler adds its own cost)")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="timed epochs of each loop")
     parser.add_argument("--epochs", type=int, default=10, help="epochs for the quality run (0: skip)")
     parser.add_argument("--k", type=int, default=1_000, help="importance samples per test image")
+    parser.add_argument("--profile", action="store_true", help="also profile one fit epoch, its top operators")
     parser.add_argument("--k-images", type=int, default=1_000, help="test images for the importance-sampled estimate")
     args = parser.parse_args()
 
@@ -158,6 +170,9 @@ def main() -> None:
         f"Adam {bare_s:.2f} s, ratio {ratio(bare, floor):.2f}; Adam's update alone {update_s:.2f} s, "
         f"ratio {ratio(update, floor):.2f}"
     )
+
+    if args.profile:
+        profile_fit(train_set.x)
 
     if args.epochs:
         settings.seed_everything(0)
