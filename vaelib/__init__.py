@@ -8,6 +8,7 @@ One module per idea; chapters import what they teach:
 - ``batched``: batches as index slices, and a model run over them
 - ``models``: the autoencoder, the VAE and the conditional VAE, one interface
 - ``gaussian``: reparameterization, the closed-form KL, log densities
+- ``priors``: priors learned with the VAE, a Gaussian mixture and the VampPrior
 - ``losses``: reconstruction losses and the (beta-)VAE loss, in nats per image
 - ``train``: ``fit`` for every model, ``evaluate``
 - ``progress``: training's progress bar, in a terminal and in a notebook
@@ -56,6 +57,7 @@ __all__ = [
     "metrics",
     "models",
     "plotting",
+    "priors",
     "progress",
     "recipes",
     "settings",

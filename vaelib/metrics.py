@@ -22,10 +22,8 @@ from .disentanglement import (
     mig,
 )
 from .gaussian import (
-    gaussian_kl,
     gaussian_kl_per_dim,
     log_normal_diag,
-    log_standard_normal,
     reparameterize,
     standard_normal,
 )
@@ -172,7 +170,9 @@ def elbo(
     """The evidence lower bound of a VAE on images ``x``, in nats per image.
 
     Returns ``{"elbo", "recon", "kl"}`` averaged over images, with the
-    reconstruction term averaged over ``n_samples`` codes per image.
+    reconstruction term averaged over ``n_samples`` codes per image (and
+    the KL term too where the model estimates it from the codes, as a
+    learned prior of :mod:`vaelib.priors` does; for N(0, I) it is exact).
     ``-elbo`` is the test loss that papers report.  The codes are drawn from
     a generator seeded with ``seed``; the global generator is not touched.
     """
@@ -183,11 +183,12 @@ def elbo(
 
     def parts(batch: Tensor) -> tuple[Tensor, Tensor]:  # each image's reconstruction and KL terms, [B] each
         mu, logvar = model.encode(batch)
-        recon = torch.zeros(len(batch), device=device)
+        recon, kl = torch.zeros(len(batch), device=device), torch.zeros(len(batch), device=device)
         for _ in range(n_samples):
-            eps = standard_normal(mu.shape, generator, device=device)  # [B, d]
-            recon += reconstruction_nll(model.decode(reparameterize(mu, logvar, eps)), batch, reconstruction, sigma)
-        return recon / n_samples, gaussian_kl(mu, logvar)
+            z = reparameterize(mu, logvar, standard_normal(mu.shape, generator, device=device))  # [B, d]
+            recon += reconstruction_nll(model.decode(z), batch, reconstruction, sigma)
+            kl += model.kl_to_prior(mu, logvar, z)  # closed form for N(0, I); estimated from z for a learned prior
+        return recon / n_samples, kl / n_samples
 
     recon, kl = (part.mean().item() for part in per_image(model, parts, x, batch_size=batch_size))
     return {"elbo": -(recon + kl), "recon": recon, "kl": kl}
@@ -231,7 +232,7 @@ def importance_sampled_log_likelihood(
             logits = model.decode(z.reshape(-1, z.shape[-1]))  # [m*B, 784]
             targets = batch.expand(m, -1, -1).reshape(-1, batch.shape[-1])  # [m*B, 784]
             log_px_z = log_likelihood(logits, targets)  # [m*B]
-            log_w = log_px_z.reshape(m, -1) + log_standard_normal(z) - log_normal_diag(z, mu, logvar)  # [m, B]
+            log_w = log_px_z.reshape(m, -1) + model.log_prior(z) - log_normal_diag(z, mu, logvar)  # [m, B]
             running = torch.logaddexp(running, torch.logsumexp(log_w.double(), dim=0))
         return (running - math.log(k)).float()
 

@@ -13,7 +13,8 @@ explorer of the book works with any of them:
 ``latent_dim``              ``d``
 ==========================  ================================================
 
-A VAE adds ``encode(x) -> (mu, logvar)`` and ``sample(n)``; an autoencoder's
+A VAE adds ``encode(x) -> (mu, logvar)``, ``sample(n)`` and its prior's
+``log_prior(z)``; an autoencoder's
 ``encode(x)`` returns its code.  A conditional VAE (:class:`CVAE`) has the
 same methods with the label beside the image or the code: ``encode(x, y)``,
 ``decode(z, y)``, ``decode_probs(z, y)``, ``reconstruct(x, y)``, ``sample(y)``.  The decoders return logits: the
@@ -33,7 +34,7 @@ from torch import Tensor, nn
 from ._validate import check_int, is_int
 from .batched import evaluating, model_device
 from .data import IMAGE_DIM, flatten_images
-from .gaussian import reparameterize, standard_normal
+from .gaussian import gaussian_kl, log_standard_normal, reparameterize, standard_normal
 
 __all__ = [
     "MODELS",
@@ -249,6 +250,15 @@ class VAE(_LatentModel):
         mu, logvar = self.encode(x)
         z = reparameterize(mu, logvar)  # [B, d]
         return self.decode(z), mu, logvar
+
+    def log_prior(self, z: Tensor) -> Tensor:
+        """log p(z) of codes ``[..., d]`` -> ``[...]``: the prior N(0, I) (a learned one: :mod:`vaelib.priors`)."""
+        return log_standard_normal(z)
+
+    def kl_to_prior(self, mu: Tensor, logvar: Tensor, z: Tensor) -> Tensor:
+        """KL(q(z|x) || p(z)) of each image, ``[B]``: in closed form for N(0, I), so the code ``z`` drawn
+        from q(z|x) is not needed (a learned prior estimates the KL from it)."""
+        return gaussian_kl(mu, logvar)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
