@@ -18,6 +18,7 @@ One module per idea; chapters import what they teach:
 - ``metrics``: ELBO, importance-sampled log-likelihood, active units, probes
 - ``disentanglement``: mutual information of latents and factors, MIG
 - ``classifier``: the judge, a small CNN that reads decoded digits
+- ``sample_quality``: how good a set of samples is, read by the judge
 - ``latent``: codes of data sets, interpolation, traversals, manifold grids
 - ``sprites``: procedural sprites with known generative factors
 - ``betavae``: chapter 6's beta-VAE recipe and the sweep recorded with it
@@ -60,6 +61,7 @@ __all__ = [
     "priors",
     "progress",
     "recipes",
+    "sample_quality",
     "settings",
     "source",
     "sprites",
