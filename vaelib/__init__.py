@@ -9,6 +9,7 @@ One module per idea; chapters import what they teach:
 - ``models``: the autoencoder, the VAE and the conditional VAE, one interface
 - ``gaussian``: reparameterization, the closed-form KL, log densities
 - ``priors``: priors learned with the VAE, a Gaussian mixture and the VampPrior
+- ``aggregate_posterior``: where the codes are, q(z), and ELBO surgery
 - ``losses``: reconstruction losses and the (beta-)VAE loss, in nats per image
 - ``train``: ``fit`` for every model, ``evaluate``
 - ``progress``: training's progress bar, in a terminal and in a notebook
@@ -42,6 +43,7 @@ import importlib
 __version__ = "0.1.0"
 
 __all__ = [
+    "aggregate_posterior",
     "batched",
     "betavae",
     "cache",

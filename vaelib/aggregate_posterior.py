@@ -1,0 +1,86 @@
+"""The aggregate posterior q(z): where a VAE's codes really are (chapter 8).
+
+For a data set of N images, q(z) = (1/N) sum_n q(z | x_n), a mixture of the
+encoder's N Gaussians.  The sampler draws from the prior p(z) instead; the
+two need not agree.  ELBO surgery (Hoffman and Johnson, 2016) splits the
+ELBO's average KL term into two parts that say how:
+
+    E_x KL(q(z|x) || p(z))  =  I_q(x; z)  +  KL(q(z) || p(z))
+
+the information the code carries about the image (which a good code needs)
+and how far the codes' distribution lies from the prior (which costs the
+ELBO and lets prior samples fall where no code is).  :func:`elbo_surgery`
+estimates both from one code drawn for each image.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from ._validate import check_int
+from .batched import model_device, per_image
+from .gaussian import log_normal_diag, reparameterize, standard_normal
+
+__all__ = ["elbo_surgery", "log_density", "posteriors"]
+
+
+def posteriors(model: nn.Module, x: Tensor, batch_size: int = 1_000) -> tuple[Tensor, Tensor]:
+    """``(mu, logvar)`` of q(z | x_n) for every image, ``[N, d]`` each, on the CPU."""
+    return per_image(model, model.encode, x, batch_size=batch_size)
+
+
+@torch.no_grad()
+def log_density(z: Tensor, mu: Tensor, logvar: Tensor, chunk: int = 500) -> Tensor:
+    """log q(z) of codes ``z`` ``[M, d]`` under the mixture of the N posteriors ``mu``, ``logvar`` ``[N, d]``: ``[M]``.
+
+    ``log q(z) = logsumexp_n log N(z; mu_n, diag(exp(logvar_n))) - log N``,
+    exact for this mixture (every component is summed, none sampled), in
+    chunks of ``chunk`` codes so that memory stays at ``chunk * N * d``.
+    """
+    check_int("chunk", chunk)
+    if len(mu) == 0:
+        raise ValueError("the aggregate posterior needs the posteriors of at least one image, got none")
+    parts = []
+    for start in range(0, len(z), chunk):
+        per_component = log_normal_diag(z[start : start + chunk, None], mu, logvar)  # [chunk, N]
+        parts.append(torch.logsumexp(per_component, dim=1) - math.log(len(mu)))
+    return torch.cat(parts) if parts else z.new_zeros(0)
+
+
+@torch.no_grad()
+def elbo_surgery(model: nn.Module, x: Tensor, *, seed: int = 0) -> dict[str, float]:
+    """The average KL term on images ``x`` and its two parts, in nats per image (Hoffman and Johnson, 2016).
+
+    Returns ``{"kl", "mutual_information", "marginal_kl", "log_n"}``.  One code
+    z_n ~ q(z | x_n) per image (drawn from a generator seeded with ``seed``);
+    q(z) is the aggregate posterior of these N images, evaluated exactly
+    (:func:`log_density`).  Then
+
+    - ``mutual_information`` = mean_n [log q(z_n | x_n) - log q(z_n)], an
+      estimate of I_q(x; z) for the data set of these N images.  It can never
+      exceed ``log_n`` = log N: the data set has only N images to tell
+      apart, so with a code as informative as a 20-D VAE's the estimate sits
+      near log N and says more about N than about the code;
+    - ``marginal_kl`` = mean_n [log q(z_n) - log p(z_n)], an estimate of
+      KL(q(z) || p(z)) with ``model.log_prior``;
+    - ``kl`` = the average KL term, ``model.kl_to_prior`` (closed form for
+      N(0, I)); for a learned prior it is estimated from the same codes, and
+      ``kl`` = ``mutual_information + marginal_kl`` exactly.
+
+    Both parts are single-sample Monte Carlo estimates: their noise falls as
+    1 / sqrt(N).  The cost grows as N squared.
+    """
+    mu, logvar = (part.to(model_device(model)) for part in posteriors(model, x))
+    eps = standard_normal(mu.shape, torch.Generator().manual_seed(seed), device=mu.device)
+    z = reparameterize(mu, logvar, eps)  # [N, d]: one code per image
+    log_q_z = log_density(z, mu, logvar)  # [N]
+    log_q_z_given_x = log_normal_diag(z, mu, logvar)  # [N]
+    return {
+        "kl": model.kl_to_prior(mu, logvar, z).mean().item(),
+        "mutual_information": (log_q_z_given_x - log_q_z).mean().item(),
+        "marginal_kl": (log_q_z - model.log_prior(z)).mean().item(),
+        "log_n": math.log(len(x)),
+    }
