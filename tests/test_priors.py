@@ -217,3 +217,14 @@ def test_fit_trains_a_learned_prior(kind, images):
 def test_bits_per_dim():
     assert priors.bits_per_dim(784 * math.log(2)) == pytest.approx(1.0)
     assert priors.bits_per_dim(100.0) == pytest.approx(100 / (784 * math.log(2)))
+
+
+def test_a_model_without_a_prior_of_its_own_has_the_standard_normal():
+    class ReadersVAE(torch.nn.Module):  # encode and decode only, as a reader might write
+        pass
+
+    z, mu, logvar = torch.randn(4, 3), torch.randn(4, 3), torch.randn(4, 3)
+    torch.testing.assert_close(models.log_prior(ReadersVAE(), z), gaussian.log_standard_normal(z))
+    torch.testing.assert_close(models.kl_to_prior(ReadersVAE(), mu, logvar, z), gaussian.gaussian_kl(mu, logvar))
+    mixture, _ = standard_normal_mixture_vae()
+    torch.testing.assert_close(models.log_prior(mixture, z), mixture.log_prior(z))

@@ -10,6 +10,7 @@ One module per idea; chapters import what they teach:
 - ``gaussian``: reparameterization, the closed-form KL, log densities
 - ``priors``: priors learned with the VAE, a Gaussian mixture and the VampPrior
 - ``aggregate_posterior``: where the codes are, q(z), and ELBO surgery
+- ``inference_gaps``: the approximation and amortization gaps of the ELBO
 - ``losses``: reconstruction losses and the (beta-)VAE loss, in nats per image
 - ``train``: ``fit`` for every model, ``evaluate``
 - ``progress``: training's progress bar, in a terminal and in a notebook
@@ -55,6 +56,7 @@ __all__ = [
     "exercises",
     "gaussian",
     "idx",
+    "inference_gaps",
     "latent",
     "losses",
     "metrics",

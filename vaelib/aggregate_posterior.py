@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from ._validate import check_int
 from .batched import model_device, per_image
 from .gaussian import log_normal_diag, reparameterize, standard_normal
+from .models import kl_to_prior, log_prior
 
 __all__ = ["elbo_surgery", "log_density", "posteriors"]
 
@@ -79,8 +80,8 @@ def elbo_surgery(model: nn.Module, x: Tensor, *, seed: int = 0) -> dict[str, flo
     log_q_z = log_density(z, mu, logvar)  # [N]
     log_q_z_given_x = log_normal_diag(z, mu, logvar)  # [N]
     return {
-        "kl": model.kl_to_prior(mu, logvar, z).mean().item(),
+        "kl": kl_to_prior(model, mu, logvar, z).mean().item(),
         "mutual_information": (log_q_z_given_x - log_q_z).mean().item(),
-        "marginal_kl": (log_q_z - model.log_prior(z)).mean().item(),
+        "marginal_kl": (log_q_z - log_prior(model, z)).mean().item(),
         "log_n": math.log(len(x)),
     }

@@ -29,6 +29,7 @@ from .gaussian import (
 )
 from .latent import encode_dataset
 from .losses import _check_options, bce_per_image, reconstruction_nll
+from .models import kl_to_prior, log_prior
 
 __all__ = [
     "active_units",
@@ -187,7 +188,7 @@ def elbo(
         for _ in range(n_samples):
             z = reparameterize(mu, logvar, standard_normal(mu.shape, generator, device=device))  # [B, d]
             recon += reconstruction_nll(model.decode(z), batch, reconstruction, sigma)
-            kl += model.kl_to_prior(mu, logvar, z)  # closed form for N(0, I); estimated from z for a learned prior
+            kl += kl_to_prior(model, mu, logvar, z)  # closed form for N(0, I); estimated from z for a learned prior
         return recon / n_samples, kl / n_samples
 
     recon, kl = (part.mean().item() for part in per_image(model, parts, x, batch_size=batch_size))
@@ -204,6 +205,7 @@ def importance_sampled_log_likelihood(
     chunk: int = 100,
     log_likelihood: Callable[[Tensor, Tensor], Tensor] | None = None,
     seed: int = 0,
+    posteriors: tuple[Tensor, Tensor] | None = None,
 ) -> Tensor:
     """An estimate of log p(x) for each image, ``[N]`` nats, with ``k`` importance samples.
 
@@ -214,16 +216,28 @@ def importance_sampled_log_likelihood(
     time and combined with a running log-sum-exp, so memory stays bounded.
 
     ``log_likelihood(decoder_output, x) -> [N]`` is log p(x|z); by default
-    Bernoulli pixels, ``-bce_per_image``.
+    Bernoulli pixels, ``-bce_per_image``.  ``posteriors``, ``(mu, logvar)``
+    ``[N, d]`` each, replaces the encoder's q(z|x) as the proposal with each
+    image's own Gaussian (one optimized for it, say); any proposal gives an
+    estimate that is a lower bound in expectation, a better one a tighter bound.
     """
     for name, value in [("k", k), ("chunk", chunk), ("batch_size", batch_size)]:
         check_int(name, value)
     log_likelihood = log_likelihood or _bernoulli_log_likelihood
     generator = torch.Generator().manual_seed(seed)
     device = model_device(model)
+    rows = None
+    if posteriors is not None:
+        if posteriors[0].shape != posteriors[1].shape or posteriors[0].dim() != 2 or len(posteriors[0]) != len(x):
+            raise ValueError(
+                f"posteriors must be (mu, logvar), [N, d] each for the N = {len(x)} images, "
+                f"got {tuple(posteriors[0].shape)} and {tuple(posteriors[1].shape)}"
+            )
+        posteriors = tuple(p.to(device) for p in posteriors)
+        rows = torch.arange(len(x))  # each batch carries its images' row numbers, to find their proposals
 
-    def log_px(batch: Tensor) -> Tensor:  # [B, 784] -> [B]
-        mu, logvar = model.encode(batch)  # [B, d] each
+    def log_px(batch: Tensor, index: Tensor | None = None) -> Tensor:  # [B, 784] -> [B]
+        mu, logvar = model.encode(batch) if index is None else (p[index] for p in posteriors)  # [B, d] each
         running = torch.full((len(batch),), -math.inf, dtype=torch.float64, device=device)
         for start in range(0, k, chunk):
             m = min(chunk, k - start)
@@ -232,11 +246,11 @@ def importance_sampled_log_likelihood(
             logits = model.decode(z.reshape(-1, z.shape[-1]))  # [m*B, 784]
             targets = batch.expand(m, -1, -1).reshape(-1, batch.shape[-1])  # [m*B, 784]
             log_px_z = log_likelihood(logits, targets)  # [m*B]
-            log_w = log_px_z.reshape(m, -1) + model.log_prior(z) - log_normal_diag(z, mu, logvar)  # [m, B]
+            log_w = log_px_z.reshape(m, -1) + log_prior(model, z) - log_normal_diag(z, mu, logvar)  # [m, B]
             running = torch.logaddexp(running, torch.logsumexp(log_w.double(), dim=0))
         return (running - math.log(k)).float()
 
-    return per_image(model, log_px, x, batch_size=batch_size)
+    return per_image(model, log_px, x, labels=rows, batch_size=batch_size)
 
 
 def _bernoulli_log_likelihood(logits: Tensor, x: Tensor) -> Tensor:

@@ -45,7 +45,9 @@ __all__ = [
     "MLPConfig",
     "VARIANCES",
     "VAE",
+    "kl_to_prior",
     "label_choices",
+    "log_prior",
     "mlp",
     "to_logvar",
 ]
@@ -400,4 +402,18 @@ def label_choices(model: nn.Module, label: int = 0, names: list[str] | None = No
 
 
 # Every model a checkpoint can hold, by class name.
+def log_prior(model: nn.Module, z: Tensor) -> Tensor:
+    """log p(z) under ``model``'s prior, ``[...]``: its ``log_prior`` method, or N(0, I) for a
+    model without one (a reader's own VAE, say)."""
+    method = getattr(model, "log_prior", None)
+    return method(z) if method is not None else log_standard_normal(z)
+
+
+def kl_to_prior(model: nn.Module, mu: Tensor, logvar: Tensor, z: Tensor) -> Tensor:
+    """KL(q(z|x) || p(z)) of each image, ``[B]``, as ``model`` computes it (``kl_to_prior``), or in
+    closed form for N(0, I) for a model without that method."""
+    method = getattr(model, "kl_to_prior", None)
+    return method(mu, logvar, z) if method is not None else gaussian_kl(mu, logvar)
+
+
 MODELS: dict[str, type[_LatentModel]] = {"Autoencoder": Autoencoder, "VAE": VAE, "ConvVAE": ConvVAE, "CVAE": CVAE}
