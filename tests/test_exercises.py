@@ -290,6 +290,23 @@ def _kl_from_items(mu, logvar, prior_means, y):
     return torch.tensor(out)
 
 
+def mixture_solution(z, means, logvars, logits):
+    per_component = -0.5 * (math.log(2 * math.pi) + logvars + (z[:, None, :] - means) ** 2 / logvars.exp()).sum(-1)
+    return torch.logsumexp(F.log_softmax(logits, dim=0) + per_component, dim=1)
+
+
+def surgery_solution(q, p):
+    aggregate = q.mean(dim=0)
+    information = (q * torch.log(q / aggregate)).sum(dim=1).mean()
+    marginal = (aggregate * torch.log(aggregate / p)).sum()
+    return information.item(), marginal.item()
+
+
+def _student_components(z, means, logvars):
+    """A student's per-component Gaussian log-density, written out: [B, K]."""
+    return -0.5 * (math.log(2 * math.pi) + logvars + (z[:, None, :] - means) ** 2 / logvars.exp()).sum(-1)
+
+
 SOLVED = {
     "check_reconstruction_error": reconstruction_solution,
     "check_roc_auc": auc_solution,
@@ -314,6 +331,8 @@ SOLVED = {
     "check_mig_from_mi": mig_solution,
     "check_expected_mig": lambda k, dup: (k - dup) / k,
     "check_conditional_kl": conditional_kl_solution,
+    "check_mixture_log_prob": mixture_solution,
+    "check_surgery_parts": surgery_solution,
 }
 
 
@@ -1167,6 +1186,91 @@ STUDENT_ANSWERS = {
             "no gradient reaches mu",
         ),
     ],
+    "check_mixture_log_prob": [
+        (
+            "the logits as log-weights",
+            lambda z, m, lv, lg: torch.logsumexp(_student_components(z, m, lv) + lg, dim=1),
+            "softmax(logits)",
+        ),
+        (
+            "the weights, not their log",
+            lambda z, m, lv, lg: torch.logsumexp(_student_components(z, m, lv) + torch.softmax(lg, 0), dim=1),
+            "*logarithm* of the weight",
+        ),
+        (
+            "log of a sum of exps",
+            lambda z, m, lv, lg: torch.log((torch.softmax(lg, 0) * torch.exp(_student_components(z, m, lv))).sum(1)),
+            ("underflows to 0", "torch.logsumexp"),
+        ),
+        (
+            "equal weights",
+            lambda z, m, lv, lg: torch.logsumexp(_student_components(z, m, lv), dim=1) - math.log(m.shape[0]),
+            "weighs every component equally",
+        ),
+        (
+            "the max",
+            lambda z, m, lv, lg: torch.max(_student_components(z, m, lv) + F.log_softmax(lg, 0), dim=1).values,
+            "largest term alone",
+        ),
+        (
+            "no normalizing terms",
+            lambda z, m, lv, lg: torch.logsumexp(
+                F.log_softmax(lg, 0) - ((z[:, None, :] - m) ** 2 / lv.exp()).sum(-1) / 2, dim=1
+            ),
+            "normalizing terms",
+        ),
+        (
+            "divided by the standard deviation",
+            lambda z, m, lv, lg: torch.logsumexp(
+                F.log_softmax(lg, 0)
+                - 0.5 * (math.log(2 * math.pi) + lv + (z[:, None, :] - m) ** 2 / torch.exp(lv / 2)).sum(-1),
+                dim=1,
+            ),
+            "divide by the variance",
+        ),
+        (
+            "log-sum-exp per dimension",
+            lambda z, m, lv, lg: torch.logsumexp(
+                F.log_softmax(lg, 0)[:, None]
+                - 0.5 * (math.log(2 * math.pi) + lv + (z[:, None, :] - m) ** 2 / lv.exp()),
+                dim=1,
+            ).sum(-1),
+            "product of mixtures",
+        ),
+    ],
+    "check_surgery_parts": [
+        (
+            "the prior in place of q(z)",
+            lambda q, p: ((q * torch.log(q / p)).sum(1).mean().item(), surgery_solution(q, p)[1]),
+            "whole average KL term",
+        ),
+        (
+            "KL(p || q(z))",
+            lambda q, p: (surgery_solution(q, p)[0], (p * torch.log(p / q.mean(0))).sum().item()),
+            "not symmetric",
+        ),
+        (
+            "in bits",
+            lambda q, p: tuple(v / math.log(2) for v in surgery_solution(q, p)),
+            "bits",
+        ),
+        (
+            "summed over images",
+            lambda q, p: ((q * torch.log(q / q.mean(0))).sum().item(), surgery_solution(q, p)[1]),
+            "you summed them",
+        ),
+        ("the order swapped", lambda q, p: surgery_solution(q, p)[::-1], "wrong order"),
+        (
+            "each posterior against the prior",
+            lambda q, p: (surgery_solution(q, p)[0], (q * torch.log(q / p)).sum(1).mean().item()),
+            "*average* posterior",
+        ),
+        (
+            "tensors, not floats",
+            lambda q, p: tuple(torch.tensor(v) for v in surgery_solution(q, p)),
+            "float",
+        ),
+    ],
 }
 
 CATALOGUE = [(name, *entry) for name, entries in STUDENT_ANSWERS.items() for entry in entries]
@@ -1769,6 +1873,7 @@ def _context(name):
             ["shape", "x"],
         ),
         "check_elbo_identity": (posterior_kl_solution,),
+        "check_prior_prediction": ({"standard": 0.37, "mixture": 0.69, "vampprior": 0.59},),
     }
     return contexts.get(name, ())
 
@@ -1825,3 +1930,15 @@ def test_a_one_hot_that_depends_on_the_batch_fails_the_cvae_check():
     # it works on any batch that holds a 9, so the check's batch holds none
     result = exercises.check_cvae_module(OneHotWithoutNumClasses)
     assert not result.passed and "num_classes" in result.message
+
+
+def test_the_prior_prediction_is_read_from_the_measured_shares():
+    measured = {"standard": 0.37, "mixture": 0.69, "vampprior": 0.59}
+    assert exercises.check_prior_prediction("mixture", measured).passed
+    assert exercises.check_prior_prediction(" Mixture ", measured).passed
+    assert "not where the encoder put the codes" in exercises.check_prior_prediction("standard", measured).message
+    wrong = exercises.check_prior_prediction("vampprior", measured)
+    assert wrong.status == "fail" and "59%" in wrong.message and "69%" in wrong.message
+    assert exercises.check_prior_prediction("vampprior", {**measured, "vampprior": 0.8}).passed
+    assert exercises.check_prior_prediction(None, measured).status == "not attempted"
+    assert "Answer with" in exercises.check_prior_prediction("the mixture one", measured).message

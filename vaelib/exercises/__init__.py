@@ -34,6 +34,8 @@ and the idea's:
 - ``latent_space``: chapter 5 (``05_latent_space.ipynb``)
 - ``beta_vae``: chapter 6 (``06_beta_vae.ipynb``)
 - ``conditional``: chapter 7 (``07_conditional_vae.ipynb``)
+- ``priors``: chapter 8 (its notebook is being written): a mixture prior's
+  log-density, the two parts of the KL term, which prior's samples the judge reads best
 
 Every ``check_*`` function is re-exported here, so the notebooks call
 ``exercises.check_...`` without knowing which module holds it.  A new
@@ -59,6 +61,7 @@ from .latent_space import (
     check_quantile_grid,
     check_slerp,
 )
+from .priors import check_mixture_log_prob, check_prior_prediction, check_surgery_parts
 from .reparameterization import (
     check_constant_shift_prediction,
     check_reparameterize,
@@ -115,4 +118,8 @@ __all__ = [
     "check_cvae_module",
     "check_conditional_kl",
     "check_probe_prediction",
+    # chapter 8
+    "check_mixture_log_prob",
+    "check_surgery_parts",
+    "check_prior_prediction",
 ]
