@@ -191,3 +191,23 @@ def test_chapter_5_gets_chapter_4s_vae_whether_it_loads_or_trains_it(tmp_path, m
     x = test_x[:8]
     for model in (alone, loaded):
         torch.testing.assert_close(model.encode(x), in_chapter_4.encode(x), rtol=0, atol=0)
+
+
+def test_chapter_8_gets_chapter_5s_2d_vae_whether_it_loads_or_trains_it(tmp_path, monkeypatch, capsys):
+    train_x = torch.rand(256, 784, generator=torch.Generator().manual_seed(0))
+    monkeypatch.setenv("VAELIB_CACHE", str(tmp_path / "fresh"))
+    alone = recipes.cached_mnist_vae_2d(train_x, epochs=1, device="cpu", trained_in="chapter 8")
+    assert "chapter 5's 2-D VAE: trained here" in capsys.readouterr().out, "an empty cache: chapter 8 trains it"
+    monkeypatch.setenv("VAELIB_CACHE", str(tmp_path / "after chapter 5"))
+    state = torch.random.get_rng_state()
+    in_chapter_5 = recipes.mnist_vae_2d(train_x, epochs=1, device="cpu")
+    assert torch.equal(torch.random.get_rng_state(), state), "the recipe leaves the caller's random numbers alone"
+    assert in_chapter_5.latent_dim == 2
+    loaded = recipes.cached_mnist_vae_2d(train_x, epochs=1, device="cpu", trained_in="chapter 8")
+    assert "where chapter 5 put it" in capsys.readouterr().out
+    x = train_x[:8]
+    for model in (alone, loaded):
+        torch.testing.assert_close(model.encode(x), in_chapter_5.encode(x), rtol=0, atol=0)
+    other = recipes.cached_mnist_vae_2d(train_x[:128], epochs=1, device="cpu", trained_in="chapter 8")
+    assert "trained here" in capsys.readouterr().out, "other data: another key"
+    assert not torch.equal(other.encode(x)[0], loaded.encode(x)[0])

@@ -1,10 +1,12 @@
-"""Chapter 4's VAE: one recipe, trained once, reused by the chapters after it.
+"""The VAEs several chapters share: each one recipe, trained once, reused by the chapters after it.
 
 Chapter 4 trains its VAE with :func:`mnist_vae` and shows that function's
 code; chapter 5 walks around the same model's latent space, and gets it with
 :func:`cached_mnist_vae`: from the model cache (:mod:`vaelib.cache`) when
 chapter 4 ran on this machine, else trained here by the same function, so
-that its weights are the same either way.
+that its weights are the same either way.  Chapter 5 trains a VAE with a 2-D
+latent space with :func:`mnist_vae_2d`; chapter 8 draws its prior and its
+codes on one map, and gets it with :func:`cached_mnist_vae_2d`.
 """
 
 from __future__ import annotations
@@ -15,10 +17,20 @@ from torch import Tensor
 from . import cache, losses, models, train
 from .settings import fast_mode
 
-__all__ = ["MNIST_VAE_CONFIG", "cached_mnist_vae", "mnist_vae"]
+__all__ = [
+    "MNIST_VAE_2D_CONFIG",
+    "MNIST_VAE_CONFIG",
+    "cached_mnist_vae",
+    "cached_mnist_vae_2d",
+    "mnist_vae",
+    "mnist_vae_2d",
+]
 
 #: Chapter 4's VAE: 784 -> 400 -> 20, as in PyTorch's example.
 MNIST_VAE_CONFIG = models.MLPConfig(hidden_dims=(400,), latent_dim=20)
+
+#: Chapter 5's VAE with a latent plane: 784 -> 256 -> 2.
+MNIST_VAE_2D_CONFIG = models.MLPConfig(hidden_dims=(256,), latent_dim=2)
 
 
 def mnist_vae(
@@ -46,7 +58,8 @@ def mnist_vae(
             device=device,
             callback=callback,
         )
-    cache.store("chapter 4's VAE", vae, trained_in=trained_in, **_key(train_x, test_x, epochs, device))
+    parts = _key(mnist_vae, MNIST_VAE_CONFIG, [train_x, test_x], epochs, device)
+    cache.store("chapter 4's VAE", vae, trained_in=trained_in, **parts)
     return vae, history
 
 
@@ -61,19 +74,46 @@ def cached_mnist_vae(
         trained_in=trained_in,
         device=device,
         keep=False,  # mnist_vae stores it
-        **_key(train_x, test_x, epochs, device),
+        **_key(mnist_vae, MNIST_VAE_CONFIG, [train_x, test_x], epochs, device),
     )
 
 
-def _key(train_x: Tensor, test_x: Tensor, epochs: int, device: str | torch.device) -> dict:
-    """Everything that determines the model :func:`mnist_vae` trains."""
+def _key(recipe, config: models.MLPConfig, data: list[Tensor], epochs: int, device: str | torch.device) -> dict:
+    """Everything that determines the model a recipe of this module trains."""
     return {
         "model": models.VAE,
-        "config": MNIST_VAE_CONFIG,
-        "recipe": mnist_vae,
+        "config": config,
+        "recipe": recipe,
         "epochs": epochs,
         "seed": 0,
-        "data": [train_x, test_x],
+        "data": data,
         "fast": fast_mode(),
         "device_kind": torch.device(device),
     }
+
+
+def mnist_vae_2d(
+    train_x: Tensor, *, epochs: int, device: str | torch.device, trained_in: str = "chapter 5"
+) -> models.VAE:
+    """Chapter 5's VAE with a 2-D latent space, trained by chapter 4's recipe
+    (Adam 1e-3, batches of 128, seed 0), and kept in the model cache."""
+    with torch.random.fork_rng(devices=[]):  # seeded here; the caller's RNG is left alone
+        torch.manual_seed(0)
+        vae = models.VAE(MNIST_VAE_2D_CONFIG)
+        train.fit(vae, losses.VAEObjective(), train_x, epochs=epochs, batch_size=128, lr=1e-3, device=device)
+    parts = _key(mnist_vae_2d, MNIST_VAE_2D_CONFIG, [train_x], epochs, device)
+    cache.store("chapter 5's 2-D VAE", vae, trained_in=trained_in, **parts)
+    return vae
+
+
+def cached_mnist_vae_2d(train_x: Tensor, *, epochs: int, device: str | torch.device, trained_in: str) -> models.VAE:
+    """The model :func:`mnist_vae_2d` trains, from the model cache if it is there, in eval mode."""
+    return cache.load_or_train(
+        "chapter 5's 2-D VAE",
+        lambda: mnist_vae_2d(train_x, epochs=epochs, device=device, trained_in=trained_in),
+        lambda: models.VAE(MNIST_VAE_2D_CONFIG),
+        trained_in=trained_in,
+        device=device,
+        keep=False,  # mnist_vae_2d stores it
+        **_key(mnist_vae_2d, MNIST_VAE_2D_CONFIG, [train_x], epochs, device),
+    )
