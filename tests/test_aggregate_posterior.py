@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import distributions as D
 
-from vaelib import aggregate_posterior, models, priors
+from vaelib import aggregate_posterior, gaussian, models, priors
 
 
 def tiny_vae(latent_dim=2):
@@ -78,3 +78,39 @@ def test_for_the_standard_prior_they_add_up_on_average():
     assert runs[0]["kl"] > 1
     total = sum(r["mutual_information"] + r["marginal_kl"] for r in runs) / len(runs)
     assert total == pytest.approx(runs[0]["kl"], rel=0.03)  # 4,000 one-sample estimates: about 1 % noise
+
+
+def two_d_vae_with_codes_on_a_ring(n=40):
+    """A 2-D VAE whose posteriors sit on the circle |z| = 2 (narrow), so q(z) is empty at the origin."""
+    torch.manual_seed(0)
+    model = models.VAE(models.MLPConfig(hidden_dims=(8,), latent_dim=2))
+    angles = torch.linspace(0, 2 * math.pi, n + 1)[:-1]
+    mu = 2 * torch.stack([angles.cos(), angles.sin()], dim=1)
+    model.encode = lambda x: (mu[: len(x)], torch.full((len(x), 2), -4.0))  # the images are only counted
+    return model, torch.zeros(n, 784)
+
+
+def test_the_density_map_holds_both_log_densities_on_its_grid():
+    model, x = two_d_vae_with_codes_on_a_ring()
+    density = aggregate_posterior.density_map(model, x, extent=3.0, steps=31)
+    assert density.log_prior.shape == density.log_aggregate.shape == (31, 31)
+    codes = density.codes()
+    assert codes.shape == (961, 2) and torch.equal(codes[1], torch.tensor([density.z1[1], density.z2[0]]))
+    torch.testing.assert_close(density.log_prior.flatten(), gaussian.log_standard_normal(codes))
+    mu, logvar = model.encode(x)
+    torch.testing.assert_close(density.log_aggregate.flatten(), aggregate_posterior.log_density(codes, mu, logvar))
+
+
+def test_the_holes_are_where_the_prior_is_high_and_the_codes_are_few():
+    model, x = two_d_vae_with_codes_on_a_ring()
+    density = aggregate_posterior.density_map(model, x, extent=3.0, steps=31)
+    holes = aggregate_posterior.holes(density, 3, spacing=0.75)
+    assert holes.shape == (3, 2)
+    assert holes[0].norm() < 0.2, "the emptiest place with a high prior: the origin, inside the ring"
+    assert (holes.norm(dim=1) <= 2.0 + 1e-6).all(), "every hole within the prior's 2-sigma disc"
+    assert torch.cdist(holes, holes).add(torch.eye(3) * 9).min() >= 0.75
+
+
+def test_a_density_map_needs_a_2d_latent_space():
+    with pytest.raises(ValueError, match="2-D latent space, got latent_dim=3"):
+        aggregate_posterior.density_map(tiny_vae(latent_dim=3), torch.zeros(4, 784))

@@ -234,3 +234,18 @@ def test_traversals_label_columns_and_hang_short_panels_from_the_top():
     assert [ax.get_title() for ax in fig.axes[12:15]] == ["-1", "0", "1"]
     tops = [ax.get_position().y1 for ax in (fig.axes[0], fig.axes[12])]
     assert tops[0] == pytest.approx(tops[1], abs=0.02)
+
+
+def test_prior_and_codes_shade_q_and_outline_p_and_letter_the_holes():
+    from vaelib.aggregate_posterior import DensityMap
+
+    axis = torch.linspace(-3, 3, 25)
+    z2, z1 = torch.meshgrid(axis, axis, indexing="ij")
+    log_p = -0.5 * (z1**2 + z2**2) - math.log(2 * math.pi)
+    log_q = -0.5 * ((z1 - 1) ** 2 + z2**2) / 0.25 - math.log(2 * math.pi * 0.25)
+    fig = plotting.prior_and_codes(DensityMap(axis, axis, log_p, log_q), torch.tensor([[-1.0, 0.5], [0.0, -1.5]]))
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["A", "B"]
+    assert ax.get_legend() is not None and "holes" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    assert len(fig.axes) == 2, "the map and its colour bar"
+    assert len(plotting.prior_and_codes(DensityMap(axis, axis, log_p, log_q)).axes[0].texts) == 0

@@ -16,6 +16,7 @@ estimates both from one code drawn for each image.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
@@ -25,7 +26,28 @@ from .batched import model_device, per_image
 from .gaussian import log_normal_diag, reparameterize, standard_normal
 from .models import kl_to_prior, log_prior
 
-__all__ = ["elbo_surgery", "log_density", "posteriors"]
+
+@dataclass(frozen=True)
+class DensityMap:
+    """log p(z) and log q(z) of a 2-D latent space on a square grid.
+
+    ``z1``, ``z2``: the grid's coordinates, ``[steps]`` each, low to high;
+    ``log_prior``, ``log_aggregate``: ``[steps, steps]``, row i at ``z2[i]``,
+    column j at ``z1[j]`` (as ``plt.contour(z1, z2, values)`` reads them).
+    """
+
+    z1: Tensor
+    z2: Tensor
+    log_prior: Tensor
+    log_aggregate: Tensor
+
+    def codes(self) -> Tensor:
+        """The grid's points, ``[steps * steps, 2]``, in the order of the flattened maps."""
+        z2, z1 = torch.meshgrid(self.z2, self.z1, indexing="ij")
+        return torch.stack([z1.flatten(), z2.flatten()], dim=1)
+
+
+__all__ = ["DensityMap", "density_map", "elbo_surgery", "holes", "log_density", "posteriors"]
 
 
 def posteriors(model: nn.Module, x: Tensor, batch_size: int = 1_000) -> tuple[Tensor, Tensor]:
@@ -85,3 +107,43 @@ def elbo_surgery(model: nn.Module, x: Tensor, *, seed: int = 0) -> dict[str, flo
         "marginal_kl": (log_q_z - log_prior(model, z)).mean().item(),
         "log_n": math.log(len(x)),
     }
+
+
+@torch.no_grad()
+def density_map(model: nn.Module, x: Tensor, *, extent: float = 3.5, steps: int = 71) -> DensityMap:
+    """The prior's and the aggregate posterior's log-densities over [-extent, extent]^2 of a 2-D latent space.
+
+    q(z) is the mixture of the posteriors of the images ``x`` (:func:`log_density`).
+    """
+    check_int("steps", steps, minimum=2)
+    if getattr(model, "latent_dim", None) != 2:
+        raise ValueError(f"a density map needs a model with a 2-D latent space, got latent_dim={model.latent_dim}")
+    mu, logvar = posteriors(model, x)
+    axis = torch.linspace(-extent, extent, steps)
+    grid = DensityMap(axis, axis, torch.empty(0), torch.empty(0)).codes()  # [steps^2, 2]
+    log_q = log_density(grid, mu, logvar).reshape(steps, steps)
+    log_p = log_prior(model, grid.to(model_device(model))).cpu().reshape(steps, steps)
+    return DensityMap(axis, axis, log_p, log_q)
+
+
+def holes(density: DensityMap, n: int = 6, *, within: float = 2.0, spacing: float = 0.75) -> Tensor:
+    """``n`` places where the prior is high and the codes are few: ``[n, 2]``, the emptiest first.
+
+    Among the grid points whose log p(z) is within ``within`` nats of the
+    prior's peak (for N(0, I) in two dimensions, ``within=2`` is the disc
+    |z| <= 2, which holds 86 % of the prior's draws), the points with the
+    largest log p(z) - log q(z), each at least ``spacing`` from those chosen
+    before it.
+    """
+    check_int("n", n)
+    codes = density.codes()
+    log_p, log_q = density.log_prior.flatten(), density.log_aggregate.flatten()
+    candidates = (log_p >= log_p.max() - within).nonzero().flatten()
+    order = candidates[(log_p - log_q)[candidates].argsort(descending=True)]
+    chosen: list[Tensor] = []
+    for i in order.tolist():
+        if all((codes[i] - c).norm() >= spacing for c in chosen):
+            chosen.append(codes[i])
+            if len(chosen) == n:
+                break
+    return torch.stack(chosen)

@@ -7,7 +7,8 @@ chapter calls ``plotting.image_grid(...)`` without knowing which holds it:
 - ``diagrams``: the architectures of the autoencoder and of the VAE
 - ``gaussians``: Gaussian densities, in one dimension and in two
 - ``latent_space``: codes and posteriors in the latent plane, the norms of
-  codes along a path, the activity of each latent dimension
+  codes along a path, the activity of each latent dimension, the prior
+  against the aggregate posterior
 - ``measurements``: numbers measured against a setting (training curves,
   estimators, accuracies, a β sweep) and distributions of per-image errors
 """
@@ -15,7 +16,7 @@ chapter calls ``plotting.image_grid(...)`` without knowing which holds it:
 from .diagrams import autoencoder_diagram, vae_diagram
 from .gaussians import diagonal_gaussian, normal_curve
 from .images import image_grid, image_rows, reconstructions, traversals
-from .latent_space import latent_activity, latent_scatter, path_norms, posterior_ellipses
+from .latent_space import latent_activity, latent_scatter, path_norms, posterior_ellipses, prior_and_codes
 from .measurements import (
     accuracy_by_class,
     beta_sweep,
@@ -39,6 +40,7 @@ __all__ = [
     "path_norms",
     "per_epoch",
     "posterior_ellipses",
+    "prior_and_codes",
     "vae_diagram",
     "image_grid",
     "image_rows",

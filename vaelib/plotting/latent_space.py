@@ -13,7 +13,7 @@ from torch import Tensor
 
 from ..metrics import ACTIVE_THRESHOLD
 
-__all__ = ["latent_activity", "latent_scatter", "path_norms", "posterior_ellipses"]
+__all__ = ["latent_activity", "latent_scatter", "path_norms", "posterior_ellipses", "prior_and_codes"]
 
 
 def latent_scatter(
@@ -110,5 +110,38 @@ def posterior_ellipses(mu: Tensor, logvar: Tensor, labels: Tensor, lim: float = 
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def prior_and_codes(density, holes: Tensor | None = None) -> Figure:
+    """Where the sampler draws and where the codes are, on one map of a 2-D latent space.
+
+    ``density``: a :class:`vaelib.aggregate_posterior.DensityMap`.  The
+    aggregate posterior q(z) as shaded contours (darker: more codes), the
+    prior p(z) as dashed lines (the levels that hold 39 %, 86 % and 99 % of
+    N(0, I)'s draws, at |z| = 1, 2, 3, or the same log-density levels below
+    a learned prior's peak), and ``holes`` ``[n, 2]``, if given, as lettered
+    markers A, B, ...
+    """
+    z1, z2 = density.z1.numpy(), density.z2.numpy()
+    log_q, log_p = density.log_aggregate.numpy(), density.log_prior.numpy()
+    fig, ax = plt.subplots(figsize=(5.6, 4.8))
+    top = np.ceil(log_q.max())
+    shaded = ax.contourf(z1, z2, log_q, levels=np.arange(top - 8, top + 1), cmap="Blues", extend="min")
+    colorbar = fig.colorbar(shaded, ax=ax, fraction=0.046, pad=0.04)
+    colorbar.set_label("log q(z): where the codes are")
+    peak = log_p.max()
+    ax.contour(z1, z2, log_p, levels=[peak - 4.5, peak - 2, peak - 0.5], colors="0.25", linestyles="--", linewidths=1)
+    ax.plot([], [], "--", color="0.25", label="p(z): 1, 2, 3σ of N(0, I)")
+    if holes is not None:
+        holes = torch.as_tensor(holes).detach().cpu()
+        ax.plot(holes[:, 0], holes[:, 1], "o", mfc="white", mec="crimson", ms=13, label="holes: p high, q low")
+        for letter, (x, y) in zip("ABCDEFGHIJ", holes.tolist(), strict=False):
+            ax.text(x, y, letter, ha="center", va="center", fontsize=8, color="crimson", weight="bold")
+    ax.set_aspect("equal")
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
