@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from vaelib import models, static
+from vaelib import aggregate_posterior, models, static
 
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
@@ -26,7 +26,7 @@ const [script, specText, elementId, u, v, label] = JSON.parse(fs.readFileSync(0,
 function canvas(width, height) {
   const listeners = {};
   const context = {
-    clearRect() {}, fillRect() {}, beginPath() {}, arc() {}, stroke() {},
+    clearRect() {}, fillRect() {}, beginPath() {}, arc() {}, stroke() {}, setLineDash() {},
     createImageData(w, h) { return {data: new Uint8ClampedArray(4 * w * h)}; },
     putImageData(image) { this.shown = image; },
   };
@@ -486,3 +486,37 @@ def test_the_interpolation_page_follows_vaelibs_paths_and_decodes_like_pytorch(p
         expected = decoder(expected_z[None])[0]
     drawn = 1 - torch.tensor(shown["red"], dtype=torch.float32) / 255
     assert (drawn - expected).abs().max() < 1.5 / 255
+
+
+def density_explorer(steps=31):
+    model = small_vae(2)
+    density = aggregate_posterior.density_map(model, torch.rand(50, 784), extent=3.0, steps=steps)
+    html = static.static_latent_explorer(model, density=density, rings=(1, 2, 3)).data
+    return html, density
+
+
+def test_the_explorer_embeds_a_density_map_and_rings():
+    html, density = density_explorer()
+    spec = embedded_spec(html)["density"]
+    assert (spec["low"], spec["high"], spec["steps"]) == (-3.0, 3.0, 31)
+    assert len(spec["logq"]) == len(spec["logp"]) == 31 * 31
+    assert spec["logp"][15 * 31 + 15] == round(float(density.log_prior[15, 15]), 1)
+    assert embedded_spec(html)["rings"] == [1.0, 2.0, 3.0]
+    assert "density" not in embedded_spec(explorer_html(small_vae(2)))
+    lopsided = aggregate_posterior.DensityMap(torch.zeros(3), torch.zeros(4), torch.zeros(4, 3), torch.zeros(4, 3))
+    with pytest.raises(ValueError, match="square DensityMap"):
+        static.static_latent_explorer(small_vae(2), density=lopsided)
+
+
+@needs_node
+@pytest.mark.parametrize("u, v", [(0.25, 0.3), (0.91, 0.06)])
+def test_the_readout_gives_both_log_densities_under_the_pointer(u, v):
+    html, density = density_explorer()
+    shown = run_pad(html, u, v)
+    z1, z2 = -3 + 6 * u, 3 - 6 * v
+    i, j = round((z2 + 3) / 0.2), round((z1 + 3) / 0.2)  # the nearest grid point: row z2, column z1
+    expected = (
+        f"z = ({z1:.2f}, {z2:.2f}), log p(z) = {float(density.log_prior[i, j]):.1f}, "
+        f"log q(z) = {float(density.log_aggregate[i, j]):.1f}"
+    )
+    assert shown["readout"] == expected

@@ -207,6 +207,8 @@ def static_latent_explorer(
     start: Sequence[float] | Tensor | None = None,
     label: int = 0,
     label_names: Sequence[str] | None = None,
+    density=None,
+    rings: Sequence[float] = (),
 ):
     """A latent explorer for a 2-D VAE that runs in any browser, without a kernel.
 
@@ -223,6 +225,12 @@ def static_latent_explorer(
     by ``label_names`` (default ``"0"``, ``"1"``, ...): the page decodes the
     code under the pointer with that label's one-hot vector appended, as
     ``model.decode(z, label)`` does.
+
+    With ``density`` (a :class:`vaelib.aggregate_posterior.DensityMap`), the
+    pad is shaded by the aggregate posterior q(z) (darker: more codes, over
+    the 8 nats below its peak) and the readout adds log p(z) and log q(z) at
+    the pointer, read off the map's nearest grid point; ``rings`` draws dashed
+    circles of those radii, the 1, 2, 3 sigma of N(0, I) for ``(1, 2, 3)``.
     """
     from IPython.display import HTML
 
@@ -245,6 +253,10 @@ def static_latent_explorer(
         raise ValueError(f"start must be a finite 2-D code, got {start.tolist()}")
     start = [round(v, 3) for v in start.clamp(-limit, limit).tolist()]  # on the pad, at its edge if need be
     spec = {"limit": limit, "decoder": decoder, "points": points, "start": start}
+    if density is not None:
+        spec["density"] = _density_spec(density)
+    if rings:
+        spec["rings"] = [float(r) for r in rings]
     selector = ""
     if names is not None:
         spec["classes"] = len(names)
@@ -271,3 +283,24 @@ def static_latent_explorer(
 </div>
 """
     return HTML(html)
+
+
+def _density_spec(density) -> dict:
+    """A density map as the page reads it: the grid's extent and size, both log-densities row by row
+    (row i at the i-th value of z2, low to high; column j at the j-th of z1), to 0.1 nat."""
+    n = len(density.z1)
+    if len(density.z2) != n or density.log_aggregate.shape != (n, n) or density.log_prior.shape != (n, n):
+        raise ValueError("density must be a square DensityMap: z1 and z2 of one length n, log-densities [n, n]")
+    if not torch.equal(density.z1, density.z2):
+        raise ValueError("density must cover the same range on both axes")
+
+    def values(t: Tensor) -> list[float]:
+        return [round(v, 1) for v in t.clamp(min=-1e4).flatten().tolist()]
+
+    return {
+        "low": round(float(density.z1[0]), 4),
+        "high": round(float(density.z1[-1]), 4),
+        "steps": n,
+        "logq": values(density.log_aggregate),
+        "logp": values(density.log_prior),
+    }
