@@ -249,3 +249,16 @@ def test_prior_and_codes_shade_q_and_outline_p_and_letter_the_holes():
     assert ax.get_legend() is not None and "holes" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
     assert len(fig.axes) == 2, "the map and its colour bar"
     assert len(plotting.prior_and_codes(DensityMap(axis, axis, log_p, log_q)).axes[0].texts) == 0
+
+
+def test_code_on_the_map_marks_the_code_and_shows_its_image():
+    from vaelib.aggregate_posterior import DensityMap
+
+    axis = torch.linspace(-3, 3, 7)
+    z2, z1 = torch.meshgrid(axis, axis, indexing="ij")
+    log_p = -0.5 * (z1**2 + z2**2)
+    fig = plotting.code_on_the_map(DensityMap(axis, axis, log_p, log_p - z1), [1.0, -2.0], torch.rand(784))
+    ax, image = fig.axes[:2]
+    assert list(ax.lines[-1].get_xdata()) == [1.0] and list(ax.lines[-1].get_ydata()) == [-2.0]
+    assert image.images[0].get_array().shape == (28, 28)
+    assert image.get_title() == "z = (1.0, -2.0)\nlog p(z) = -2.5, log q(z) = -3.5"

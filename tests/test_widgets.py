@@ -118,3 +118,26 @@ def test_traversal_explorer_shows_one_image_per_value():
     assert explorer.redraws == redraws + 2
     with pytest.raises(ValueError, match="latent dimension"):
         widgets.TraversalExplorer(model, codes, dim=3)
+
+
+def test_prior_map_explorer_marks_the_code_and_decodes_it():
+    from vaelib import aggregate_posterior
+
+    model = small_vae(2)
+    density = aggregate_posterior.density_map(model, torch.rand(40, 784), extent=3.0, steps=31)
+    explorer = widgets.PriorMapExplorer(model, density, z0=(0.5, -1.0))
+    assert torch.allclose(explorer.code(), torch.tensor([0.5, -1.0]))
+    explorer.sliders[0].value = -2.0
+    map_axes, image_axes = explorer.figure.axes[:2]
+    marker = map_axes.lines[-1]
+    assert (float(marker.get_xdata()[0]), float(marker.get_ydata()[0])) == (-2.0, -1.0)
+    shown = torch.as_tensor(np.asarray(image_axes.images[0].get_array()))
+    expected = torch.sigmoid(model.decode(explorer.code()[None])).detach().reshape(28, 28)
+    assert torch.allclose(shown.float(), expected, atol=1e-6)
+    i, j = 10, 5  # z2 = -1.0, z1 = -2.0 on the grid of 31 points from -3 to 3
+    title = image_axes.get_title()
+    assert f"log p(z) = {float(density.log_prior[i, j]):.1f}" in title
+    assert f"log q(z) = {float(density.log_aggregate[i, j]):.1f}" in title
+    assert explorer.redraws == 2
+    with pytest.raises(ValueError, match="2-D latent space"):
+        widgets.PriorMapExplorer(small_vae(3), density)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -24,7 +25,14 @@ from torch import Tensor
 from . import latent, plotting
 from .models import label_choices
 
-__all__ = ["Explorer", "GaussianExplorer", "InterpolationExplorer", "LatentExplorer", "TraversalExplorer"]
+__all__ = [
+    "Explorer",
+    "GaussianExplorer",
+    "InterpolationExplorer",
+    "LatentExplorer",
+    "PriorMapExplorer",
+    "TraversalExplorer",
+]
 
 
 def _png(fig: Figure) -> str:
@@ -215,3 +223,29 @@ class TraversalExplorer(Explorer):
     def render(self) -> Figure:
         z = latent.traversal(self.codes[self.start.value], self.dim.value - 1, self.values)
         return plotting.image_grid(self.model.decode_probs(z).cpu(), ncols=len(self.values), scale=1.0)
+
+
+class PriorMapExplorer(Explorer):
+    """Two sliders for a code of a 2-D VAE: its place on the map of the prior and of the codes
+    (:func:`vaelib.plotting.code_on_the_map`, from ``density``, a
+    :class:`vaelib.aggregate_posterior.DensityMap`) and its decoded image, live."""
+
+    def __init__(self, model, density, z0: Sequence[float] = (0.0, 0.0), limit: float = 3.0) -> None:
+        import ipywidgets as w
+
+        if model.latent_dim != 2:
+            raise ValueError(f"the map explorer needs a 2-D latent space, got latent_dim={model.latent_dim}")
+        self.model, self.density = model, density
+        self.sliders = [
+            w.FloatSlider(value=float(v), min=-limit, max=limit, step=0.1, description=f"z{j + 1}")
+            for j, v in enumerate(z0)
+        ]
+        super().__init__(self.sliders)
+
+    def code(self) -> Tensor:
+        """The code the sliders set: ``[2]``."""
+        return torch.tensor([slider.value for slider in self.sliders])
+
+    def render(self) -> Figure:
+        z = self.code()
+        return plotting.code_on_the_map(self.density, z, self.model.decode_probs(z[None])[0].cpu())

@@ -16,7 +16,14 @@ chapter calls ``plotting.image_grid(...)`` without knowing which holds it:
 from .diagrams import autoencoder_diagram, vae_diagram
 from .gaussians import diagonal_gaussian, normal_curve
 from .images import image_grid, image_rows, reconstructions, traversals
-from .latent_space import latent_activity, latent_scatter, path_norms, posterior_ellipses, prior_and_codes
+from .latent_space import (
+    code_on_the_map,
+    latent_activity,
+    latent_scatter,
+    path_norms,
+    posterior_ellipses,
+    prior_and_codes,
+)
 from .measurements import (
     accuracy_by_class,
     beta_sweep,
@@ -31,6 +38,7 @@ __all__ = [
     "accuracy_by_class",
     "autoencoder_diagram",
     "beta_sweep",
+    "code_on_the_map",
     "diagonal_gaussian",
     "error_histograms",
     "estimator_variance",

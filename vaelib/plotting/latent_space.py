@@ -13,7 +13,14 @@ from torch import Tensor
 
 from ..metrics import ACTIVE_THRESHOLD
 
-__all__ = ["latent_activity", "latent_scatter", "path_norms", "posterior_ellipses", "prior_and_codes"]
+__all__ = [
+    "code_on_the_map",
+    "latent_activity",
+    "latent_scatter",
+    "path_norms",
+    "posterior_ellipses",
+    "prior_and_codes",
+]
 
 
 def latent_scatter(
@@ -114,19 +121,9 @@ def posterior_ellipses(mu: Tensor, logvar: Tensor, labels: Tensor, lim: float = 
     return fig
 
 
-def prior_and_codes(density, holes: Tensor | None = None) -> Figure:
-    """Where the sampler draws and where the codes are, on one map of a 2-D latent space.
-
-    ``density``: a :class:`vaelib.aggregate_posterior.DensityMap`.  The
-    aggregate posterior q(z) as shaded contours (darker: more codes), the
-    prior p(z) as dashed lines (the levels that hold 39 %, 86 % and 99 % of
-    N(0, I)'s draws, at |z| = 1, 2, 3, or the same log-density levels below
-    a learned prior's peak), and ``holes`` ``[n, 2]``, if given, as lettered
-    markers A, B, ...
-    """
+def _draw_prior_and_codes(fig: Figure, ax, density, holes: Tensor | None) -> None:
     z1, z2 = density.z1.numpy(), density.z2.numpy()
     log_q, log_p = density.log_aggregate.numpy(), density.log_prior.numpy()
-    fig, ax = plt.subplots(figsize=(5.6, 4.8))
     top = np.ceil(log_q.max())
     shaded = ax.contourf(z1, z2, log_q, levels=np.arange(top - 8, top + 1), cmap="Blues", extend="min")
     colorbar = fig.colorbar(shaded, ax=ax, fraction=0.046, pad=0.04)
@@ -143,5 +140,40 @@ def prior_and_codes(density, holes: Tensor | None = None) -> Figure:
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+
+
+def prior_and_codes(density, holes: Tensor | None = None) -> Figure:
+    """Where the sampler draws and where the codes are, on one map of a 2-D latent space.
+
+    ``density``: a :class:`vaelib.aggregate_posterior.DensityMap`.  The
+    aggregate posterior q(z) as shaded contours (darker: more codes), the
+    prior p(z) as dashed lines (the levels that hold 39 %, 86 % and 99 % of
+    N(0, I)'s draws, at |z| = 1, 2, 3, or the same log-density levels below
+    a learned prior's peak), and ``holes`` ``[n, 2]``, if given, as lettered
+    markers A, B, ...
+    """
+    fig, ax = plt.subplots(figsize=(5.6, 4.8))
+    _draw_prior_and_codes(fig, ax, density, holes)
+    fig.tight_layout()
+    return fig
+
+
+def code_on_the_map(density, z: Sequence[float], image: Tensor) -> Figure:
+    """The map of :func:`prior_and_codes` with the code ``z`` ``[2]`` marked, and beside it
+    ``image`` ``[784]``, the decoded code; the title reads both log-densities there
+    (at the map's nearest grid point)."""
+    z = [float(v) for v in z]
+    j = int(torch.argmin((density.z1 - z[0]).abs()))
+    i = int(torch.argmin((density.z2 - z[1]).abs()))
+    fig, (ax, right) = plt.subplots(1, 2, figsize=(8.2, 4.4), gridspec_kw={"width_ratios": [1.6, 1]})
+    _draw_prior_and_codes(fig, ax, density, None)
+    ax.plot(*z, "o", mfc="none", mec="black", ms=12, mew=2)
+    right.imshow(torch.as_tensor(image).detach().cpu().reshape(28, 28).numpy(), cmap="gray_r", vmin=0, vmax=1)
+    right.set_axis_off()
+    right.set_title(
+        f"z = ({z[0]:.1f}, {z[1]:.1f})\nlog p(z) = {float(density.log_prior[i, j]):.1f}, "
+        f"log q(z) = {float(density.log_aggregate[i, j]):.1f}",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig
