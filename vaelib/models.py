@@ -226,6 +226,10 @@ class VAE(_LatentModel):
     def __init__(self, config: MLPConfig | None = None) -> None:
         super().__init__()
         self.config = config or self.default_config
+        if not isinstance(self.config, self.config_class):
+            raise TypeError(
+                f"{type(self).__name__} needs a {self.config_class.__name__}, got {type(self.config).__name__}"
+            )
         c = self.config
         self.encoder = mlp([c.input_dim, *c.hidden_dims])
         self.encoder.append(nn.ReLU())
@@ -325,11 +329,8 @@ class CVAE(VAE):
     config_class = CVAEConfig
 
     def __init__(self, config: CVAEConfig | None = None) -> None:
-        config = config or self.default_config
-        if not isinstance(config, CVAEConfig):
-            raise TypeError(f"CVAE needs a CVAEConfig (it says how many labels), got {type(config).__name__}")
-        super().__init__(config)
-        c, k = config, config.num_classes
+        super().__init__(config)  # a CVAEConfig: it says how many labels
+        c, k = self.config, self.config.num_classes
         self.encoder[0] = nn.Linear(c.input_dim + k, c.hidden_dims[0])  # the image and its one-hot label
         self.decoder[0] = nn.Linear(c.latent_dim + k, self.decoder[0].out_features)  # the code and the label
 

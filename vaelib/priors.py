@@ -104,13 +104,7 @@ class PriorVAE(VAE):
     """A VAE whose prior is a learned mixture of Gaussians, given by :meth:`prior_components`."""
 
     default_config = PriorConfig()
-    config_class = PriorConfig
-
-    def __init__(self, config: PriorConfig | None = None) -> None:
-        config = config or self.default_config
-        if not isinstance(config, PriorConfig):
-            raise TypeError(f"{type(self).__name__} needs a PriorConfig (with n_components), got {config!r}")
-        super().__init__(config)
+    config_class = PriorConfig  # VAE refuses any other: it says how many components
 
     @property
     def n_components(self) -> int:
