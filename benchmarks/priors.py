@@ -33,20 +33,19 @@ from vaelib.gaussian import reparameterize, standard_normal
 
 PRIORS = {
     "N(0, I)": lambda: models.VAE(recipes.MNIST_VAE_CONFIG),
-    "mixture of 50": lambda: priors.MixturePriorVAE(priors.PriorConfig(hidden_dims=(400,), latent_dim=20)),
-    "VampPrior 200": lambda: priors.VampPriorVAE(
-        priors.PriorConfig(hidden_dims=(400,), latent_dim=20, n_components=200)
-    ),
+    "mixture of 50": lambda: priors.MixturePriorVAE(recipes.LEARNED_PRIORS["mixture"]),
+    "VampPrior 200": lambda: priors.VampPriorVAE(recipes.LEARNED_PRIORS["vampprior"]),  # dim noise at the start
 }
 
 
 def train_one(name: str, seed: int, train_x: torch.Tensor, epochs: int, vamp_init: str = "noise"):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = PRIORS[name]()
-        if name == "VampPrior 200" and vamp_init == "data":  # start the pseudo-inputs at 200 training images
+        if name == "VampPrior 200" and vamp_init == "data":  # as recipes.learned_prior_vae("vampprior") starts
             picks = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(seed))[:200]
-            model = priors.VampPriorVAE(model.config, pseudo_inputs=train_x[picks])
+            model = priors.VampPriorVAE(recipes.LEARNED_PRIORS["vampprior"], pseudo_inputs=train_x[picks])
+        else:
+            model = PRIORS[name]()
     loss = losses.VAEObjective() if name == "N(0, I)" else priors.learned_prior_loss
     start = time.perf_counter()
     train.fit(model, loss, train_x, epochs=epochs, batch_size=128, lr=1e-3, seed=seed, device="cpu", progress=False)

@@ -211,3 +211,29 @@ def test_chapter_8_gets_chapter_5s_2d_vae_whether_it_loads_or_trains_it(tmp_path
     other = recipes.cached_mnist_vae_2d(train_x[:128], epochs=1, device="cpu", trained_in="chapter 8")
     assert "trained here" in capsys.readouterr().out, "other data: another key"
     assert not torch.equal(other.encode(x)[0], loaded.encode(x)[0])
+
+
+@pytest.mark.parametrize("kind", ["mixture", "vampprior"])
+def test_chapter_8s_learned_priors_are_the_same_loaded_or_trained(kind, tmp_path, monkeypatch, capsys):
+    train_x = torch.rand(256, 784, generator=torch.Generator().manual_seed(0))
+    monkeypatch.setenv("VAELIB_CACHE", str(tmp_path))
+    state = torch.random.get_rng_state()
+    first = recipes.learned_prior_vae(kind, train_x, epochs=1, device="cpu", progress=False)
+    assert torch.equal(torch.random.get_rng_state(), state), "the recipe leaves the caller's random numbers alone"
+    assert "trained here" in capsys.readouterr().out
+    again = recipes.learned_prior_vae(kind, train_x, epochs=1, device="cpu", trained_in="chapter 9")
+    assert "where chapter 8 put it" in " ".join(capsys.readouterr().out.split())
+    z = torch.randn(5, 20)
+    torch.testing.assert_close(again.log_prior(z), first.log_prior(z), rtol=0, atol=0)
+    assert not again.training
+    if kind == "vampprior":  # the pseudo-inputs started at training images, and moved in training
+        start = recipes._prior_vae(kind, train_x, 0).pseudo_inputs()
+        assert any(torch.allclose(start[0], image, atol=1e-3) for image in train_x)
+        assert not torch.allclose(first.pseudo_inputs(), start)
+
+
+def test_learned_prior_vae_refuses_an_unknown_prior():
+    with pytest.raises(ValueError, match="mixture, vampprior"):
+        recipes.learned_prior_vae("flow", torch.rand(300, 784), epochs=1, device="cpu")
+    with pytest.raises(ValueError, match="at least 200 training images"):
+        recipes.learned_prior_vae("vampprior", torch.rand(100, 784), epochs=1, device="cpu")

@@ -6,7 +6,9 @@ code; chapter 5 walks around the same model's latent space, and gets it with
 chapter 4 ran on this machine, else trained here by the same function, so
 that its weights are the same either way.  Chapter 5 trains a VAE with a 2-D
 latent space with :func:`mnist_vae_2d`; chapter 8 draws its prior and its
-codes on one map, and gets it with :func:`cached_mnist_vae_2d`.
+codes on one map, and gets it with :func:`cached_mnist_vae_2d`.  Chapter 8's
+VAEs with a learned prior (:func:`learned_prior_vae`) are chapter 4's VAE and
+recipe with the prior of :mod:`vaelib.priors`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from . import cache, losses, models, train
+from . import cache, losses, models, priors, train
 from .settings import fast_mode
 
 __all__ = [
@@ -22,6 +24,8 @@ __all__ = [
     "MNIST_VAE_CONFIG",
     "cached_mnist_vae",
     "cached_mnist_vae_2d",
+    "LEARNED_PRIORS",
+    "learned_prior_vae",
     "mnist_vae",
     "mnist_vae_2d",
 ]
@@ -116,4 +120,77 @@ def cached_mnist_vae_2d(train_x: Tensor, *, epochs: int, device: str | torch.dev
         device=device,
         keep=False,  # mnist_vae_2d stores it
         **_key(mnist_vae_2d, MNIST_VAE_2D_CONFIG, [train_x], epochs, device),
+    )
+
+
+#: Chapter 8's learned priors: their shape (chapter 4's VAE, with this many mixture components).
+LEARNED_PRIORS = {
+    "mixture": priors.PriorConfig(hidden_dims=(400,), latent_dim=20, n_components=50),
+    "vampprior": priors.PriorConfig(hidden_dims=(400,), latent_dim=20, n_components=200),
+}
+
+
+_PRIOR_CLASSES = {"mixture": priors.MixturePriorVAE, "vampprior": priors.VampPriorVAE}
+_PRIOR_NAMES = {"mixture": "a mixture prior", "vampprior": "a VampPrior"}
+
+
+def _prior_vae(kind: str, train_x: Tensor, seed: int) -> priors.PriorVAE:
+    """A fresh VAE with the learned prior ``kind``; a VampPrior's pseudo-inputs start at training images."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if kind == "mixture":
+            return priors.MixturePriorVAE(LEARNED_PRIORS[kind])
+        k = LEARNED_PRIORS[kind].n_components
+        picks = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(seed))[:k]
+        return priors.VampPriorVAE(LEARNED_PRIORS[kind], pseudo_inputs=train_x[picks].cpu())
+
+
+def learned_prior_vae(
+    kind: str,
+    train_x: Tensor,
+    *,
+    epochs: int,
+    device: str | torch.device,
+    seed: int = 0,
+    trained_in: str = "chapter 8",
+    progress: bool = True,
+) -> priors.PriorVAE:
+    """Chapter 4's VAE with a learned prior, ``kind`` ``"mixture"`` (50 Gaussians) or ``"vampprior"``
+    (200 pseudo-inputs, started at 200 training images: started at dim noise, the judge read about 19
+    points fewer of its samples as digits, by ``benchmarks/priors.py``), trained by chapter 4's recipe with
+    :func:`vaelib.priors.learned_prior_loss`; from the model cache if it is there, in eval mode."""
+    if kind not in LEARNED_PRIORS:
+        raise ValueError(f"kind must be one of {', '.join(LEARNED_PRIORS)}, got {kind!r}")
+    if len(train_x) < LEARNED_PRIORS[kind].n_components:
+        raise ValueError(f"a {kind} prior needs at least {LEARNED_PRIORS[kind].n_components} training images")
+
+    def trained() -> priors.PriorVAE:
+        model = _prior_vae(kind, train_x, seed)
+        train.fit(
+            model,
+            priors.learned_prior_loss,
+            train_x,
+            epochs=epochs,
+            batch_size=128,
+            lr=1e-3,
+            seed=seed,
+            device=device,
+            progress=progress,
+        )
+        return model
+
+    return cache.load_or_train(
+        f"chapter 8's VAE with {_PRIOR_NAMES[kind]}",
+        trained,
+        lambda: _prior_vae(kind, train_x, seed),
+        trained_in=trained_in,
+        device=device,
+        model=_PRIOR_CLASSES[kind],
+        config=LEARNED_PRIORS[kind],
+        recipe=learned_prior_vae,
+        epochs=epochs,
+        seed=seed,
+        data=[train_x],
+        fast=fast_mode(),
+        device_kind=torch.device(device),
     )
