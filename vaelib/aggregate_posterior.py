@@ -43,8 +43,13 @@ class DensityMap:
 
     def codes(self) -> Tensor:
         """The grid's points, ``[steps * steps, 2]``, in the order of the flattened maps."""
-        z2, z1 = torch.meshgrid(self.z2, self.z1, indexing="ij")
-        return torch.stack([z1.flatten(), z2.flatten()], dim=1)
+        return _grid(self.z1, self.z2)
+
+
+def _grid(z1: Tensor, z2: Tensor) -> Tensor:
+    """The points of the grid ``z1`` x ``z2``, row by row (a row: one value of z2), ``[len(z2) * len(z1), 2]``."""
+    rows, columns = torch.meshgrid(z2, z1, indexing="ij")
+    return torch.stack([columns.flatten(), rows.flatten()], dim=1)
 
 
 __all__ = ["DensityMap", "density_map", "elbo_surgery", "holes", "log_density", "posteriors"]
@@ -120,7 +125,7 @@ def density_map(model: nn.Module, x: Tensor, *, extent: float = 3.5, steps: int 
         raise ValueError(f"a density map needs a model with a 2-D latent space, got latent_dim={model.latent_dim}")
     mu, logvar = posteriors(model, x)
     axis = torch.linspace(-extent, extent, steps)
-    grid = DensityMap(axis, axis, torch.empty(0), torch.empty(0)).codes()  # [steps^2, 2]
+    grid = _grid(axis, axis)  # [steps^2, 2]
     log_q = log_density(grid, mu, logvar).reshape(steps, steps)
     log_p = log_prior(model, grid.to(model_device(model))).cpu().reshape(steps, steps)
     return DensityMap(axis, axis, log_p, log_q)

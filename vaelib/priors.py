@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ._validate import check_int
-from .batched import evaluating, model_device
+from .batched import evaluating
 from .gaussian import log_normal_diag, reparameterize, standard_normal
 from .losses import bce_per_image
 from .models import VAE, MLPConfig
@@ -203,9 +203,8 @@ def learned_prior_loss(model: VAE, x: Tensor) -> dict[str, Tensor]:
     term; the KL term is ``model.kl_to_prior(mu, logvar, z)``, a Monte Carlo
     estimate from the same ``z`` for a learned prior (the closed form for
     N(0, I)).  A loss function for ``train.fit``: ``fit(model,
-    learned_prior_loss, train_x, ...)``.
+    learned_prior_loss, train_x, ...)``; ``x`` on the model's device.
     """
-    x = x.to(model_device(model))
     mu, logvar = model.encode(x)
     z = reparameterize(mu, logvar)  # [B, d]
     recon = bce_per_image(model.decode(z), x)  # [B]

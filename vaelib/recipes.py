@@ -82,14 +82,23 @@ def cached_mnist_vae(
     )
 
 
-def _key(recipe, config: models.MLPConfig, data: list[Tensor], epochs: int, device: str | torch.device) -> dict:
+def _key(
+    recipe,
+    config: models.MLPConfig,
+    data: list[Tensor],
+    epochs: int,
+    device: str | torch.device,
+    *,
+    model: type[models.VAE] = models.VAE,
+    seed: int = 0,
+) -> dict:
     """Everything that determines the model a recipe of this module trains."""
     return {
-        "model": models.VAE,
+        "model": model,
         "config": config,
         "recipe": recipe,
         "epochs": epochs,
-        "seed": 0,
+        "seed": seed,
         "data": data,
         "fast": fast_mode(),
         "device_kind": torch.device(device),
@@ -185,12 +194,7 @@ def learned_prior_vae(
         lambda: _prior_vae(kind, train_x, seed),
         trained_in=trained_in,
         device=device,
-        model=_PRIOR_CLASSES[kind],
-        config=LEARNED_PRIORS[kind],
-        recipe=learned_prior_vae,
-        epochs=epochs,
-        seed=seed,
-        data=[train_x],
-        fast=fast_mode(),
-        device_kind=torch.device(device),
+        **_key(
+            learned_prior_vae, LEARNED_PRIORS[kind], [train_x], epochs, device, model=_PRIOR_CLASSES[kind], seed=seed
+        ),
     )

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..gaussian import LOG_2PI
+from ..gaussian import LOG_2PI, log_normal_diag
 from ..priors import mixture_log_prob
 from .drivers import answer_check, read_answer, run_check
 from .results import CheckResult, Mistake, never_raises
@@ -32,7 +32,7 @@ def _mixture_cases() -> list[tuple[Tensor, Tensor, Tensor, Tensor]]:
 
 def _components(z: Tensor, means: Tensor, logvars: Tensor) -> Tensor:
     """log N(z; means_k, diag(exp(logvars_k))) of each code and component, ``[B, K]``."""
-    return -0.5 * (LOG_2PI + logvars + (z[:, None] - means).pow(2) / logvars.exp()).sum(-1)
+    return log_normal_diag(z[:, None], means, logvars)
 
 
 @never_raises
