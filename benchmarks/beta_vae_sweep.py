@@ -6,7 +6,8 @@
         [--record vaelib/results/beta_vae_sweep.json [--add]]
 
 For every beta and seed: train a VAE on the sprites of chapter 6 with
-``vaelib.betavae.train`` (the chapter's own recipe by default), then measure
+``vaelib.betavae.runs`` (the chapter's own recipe by default, the betas of a
+seed side by side as the chapter trains its two), then measure
 reconstruction, KL, active units, the mutual information gap (MIG) and each
 factor's gap.  One line per run as it finishes, then per beta the median MIG
 with its range over the seeds and the median gap of each factor, against the
@@ -15,7 +16,7 @@ goal of issue 10: at the best beta, a median MIG over 3 seeds of at least
 
 With ``--record``, the runs are written to that JSON file with the command,
 the machine and the day; chapter 6 plots ``vaelib/results/beta_vae_sweep.json``,
-which the default settings reproduce (about 80 s per run on 2 CPU cores).
+which the default settings reproduce (about 140 s per pair of runs on 2 CPU cores).
 With ``--add`` as well, the runs join those already in the file (a run of the
 same beta and seed replaces the old one), which must be of the same recipe,
 model and sprites; the record keeps one line per addition in ``"history"``.
@@ -34,7 +35,7 @@ import sys
 
 import torch
 
-from vaelib import betavae, sprites
+from vaelib import betavae, side_by_side, sprites
 
 GOAL_MIG, GOAL_GAP = 0.35, 0.3
 
@@ -98,13 +99,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
         f"{args.model} VAE, {recipe.epochs} epochs, batch {recipe.batch_size}, warm-up {recipe.warmup_epochs} epochs"
     )
     runs = []
-    for beta in args.betas:
-        for seed in args.seeds:
-            result = betavae.run(data, beta, seed, recipe, kind=args.model)
+    for seed in args.seeds:
+        for result in betavae.runs(data, args.betas, seed, recipe, kind=args.model):
             runs.append(result)
             gaps = " ".join(f"{name} {g:.2f}" for name, g in result["gaps"].items())
             print(
-                f"beta {beta:g}, seed {seed}: MIG {result['mig']:.3f} ({gaps}), recon {result['recon']:.1f}, "
+                f"beta {result['beta']:g}, seed {seed}: MIG {result['mig']:.3f} ({gaps}), recon {result['recon']:.1f}, "
                 f"KL {result['kl']:.1f}, {result['active']} active, {result['seconds']:.0f} s",
                 flush=True,
             )
@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         command = shlex.join(["benchmarks/beta_vae_sweep.py", *(sys.argv[1:] if argv is None else argv)])
         record = {
             "command": command,
-            "machine": f"{cpu_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+            "machine": f"{cpu_name()}, {min(len(args.betas), side_by_side.cores())} models at once on one thread each, "
+            f"torch {torch.__version__}",
             "recorded": datetime.date.today().isoformat(),
             "model": args.model,
             "recipe": dataclasses.asdict(recipe),

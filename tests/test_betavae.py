@@ -1,3 +1,4 @@
+import dataclasses
 import datetime
 import importlib.util
 import json
@@ -6,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from vaelib import betavae, latent, metrics, models, sprites
+from vaelib import betavae, latent, metrics, models, settings, side_by_side, sprites
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = betavae.Recipe(epochs=2, warmup_epochs=1, batch_size=16, hidden_dims=(32, 16), latent_dim=4)
@@ -44,6 +45,43 @@ def test_a_run_depends_on_its_seed_alone(data, trained):
     first = trained[0].state_dict()
     assert all(torch.equal(first[k], again.state_dict()[k]) for k in first)
     assert not torch.equal(first["decoder.0.weight"], other.state_dict()["decoder.0.weight"])
+
+
+def test_side_by_side_gives_the_model_train_gives_on_one_thread(data):
+    together = betavae.train_side_by_side(data, (1.0, 4.0, 8.0), seed=0, recipe=TINY)
+    assert list(together) == [1.0, 4.0, 8.0]  # three models, on two cores two at a time
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    settings.flush_denormals()  # as each process does
+    try:
+        for beta, model in together.items():
+            alone, _ = betavae.train(data, beta=beta, seed=0, recipe=TINY)
+            theirs = model.state_dict()
+            assert all(torch.equal(value, theirs[key]) for key, value in alone.state_dict().items())
+    finally:
+        torch.set_num_threads(threads)
+        torch.set_flush_denormal(False)
+
+
+def test_side_by_side_on_one_core_trains_here_one_after_the_other(data, trained, monkeypatch, capsys):
+    monkeypatch.setattr(side_by_side, "cores", lambda: 1)
+    model = betavae.train_side_by_side(data, (4.0,), seed=0, recipe=TINY, progress=True)[4.0]
+    first = trained[0].state_dict()
+    assert all(torch.equal(first[k], model.state_dict()[k]) for k in first)  # train(), in this process
+    assert "beta = 4: trained" in capsys.readouterr().out
+
+
+def test_a_failed_process_says_which_job_and_why(data):
+    broken = dataclasses.replace(data, x=torch.full_like(data.x, float("nan")))
+    with pytest.raises(RuntimeError, match=r"job 0 \(vaelib.betavae:_train_one\) failed(.|\n)*NaN"):
+        betavae.train_side_by_side(broken, (1.0, 2.0), recipe=TINY)
+
+
+def test_runs_measure_each_beta_and_time_its_training(data):
+    results = list(betavae.runs(data, (1.0, 4.0), seed=1, recipe=TINY))
+    assert sorted(r["beta"] for r in results) == [1.0, 4.0] and {r["seed"] for r in results} == {1}
+    assert all(set(r) == {"beta", "seed", "recon", "kl", "active", "mig", "gaps", "seconds"} for r in results)
+    assert all(0 < r["seconds"] < 60 for r in results)
 
 
 def test_measure_reports_what_the_sweep_records(data, trained):

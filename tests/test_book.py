@@ -28,7 +28,7 @@ import yaml
 from conftest import REPO
 from test_repo import toc_files
 
-from vaelib import static
+from vaelib import gaussian, static
 
 BUILD = REPO / "_build" / "fast"  # fast mode; `make book` writes _build/html
 HTML = BUILD / "_build" / "html"
@@ -367,6 +367,35 @@ def test_the_static_latent_explorer_decodes_in_the_browser(browser, server):
             assert (shown - expected).abs().max() < 2.5 / 255, "the canvas differs from the PyTorch decoder"
             images.append(shown)
         assert (images[0] - images[1]).abs().mean() > 0.05, "two distant points decoded to the same image"
+        assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_the_prior_map_pad_reads_both_densities_and_decodes_in_the_browser(browser, server):
+    """Chapter 8: the pad is shaded by q(z) and ringed by the prior; under the pointer the
+    readout gives log p(z) and log q(z) of the map's nearest grid point (log p(z) as N(0, I)
+    has it), and the canvas shows what the exported decoder computes in PyTorch."""
+    with opened(browser, f"{server}/book/08_better_samples.html") as (page, problems):
+        explorer, spec, decoder = embedded_explorer(page, ".vaelib-static-explorer")
+        density, limit = spec["density"], spec["limit"]
+        assert spec["rings"] == [1, 2, 3] and len(density["logq"]) == density["steps"] ** 2
+        pad = explorer.locator("canvas.vaelib-latent-pad").bounding_box()
+        step = (density["high"] - density["low"]) / (density["steps"] - 1)
+        for u, v in [(0.5, 0.5), (0.3, 0.65)]:
+            page.mouse.move(pad["x"] + u * pad["width"], pad["y"] + v * pad["height"])
+            z = json.loads(explorer.get_attribute("data-z"))
+            assert z == pytest.approx([-limit + 2 * limit * u, limit - 2 * limit * v], abs=0.05)
+            j, i = (round((coordinate - density["low"]) / step) for coordinate in z)
+            grid = torch.tensor([density["low"] + j * step, density["low"] + i * step])
+            text = explorer.locator(".vaelib-latent-readout").inner_text()
+            log_p = float(text.split("log p(z) = ")[1].split(",")[0])
+            log_q = float(text.split("log q(z) = ")[1].split()[0].rstrip(",."))
+            assert log_p == pytest.approx(float(gaussian.log_standard_normal(grid)), abs=0.06)
+            assert log_q == pytest.approx(density["logq"][i * density["steps"] + j], abs=0.06)
+            shown = canvas_probabilities(page, ".vaelib-static-explorer canvas.vaelib-latent-image")
+            with torch.no_grad():
+                expected = decoder(torch.tensor([z]))[0]
+            assert (shown - expected).abs().max() < 2.5 / 255, "the canvas differs from the PyTorch decoder"
         assert problems == [], "\n".join(problems)
 
 

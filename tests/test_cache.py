@@ -232,6 +232,32 @@ def test_chapter_8s_learned_priors_are_the_same_loaded_or_trained(kind, tmp_path
         assert not torch.allclose(first.pseudo_inputs(), start)
 
 
+def test_both_learned_priors_train_side_by_side_into_the_cache(tmp_path, monkeypatch, capsys):
+    """Each trained in a process of its own on one thread, kept in the cache, then loaded: the
+    model learned_prior_vae trains on one thread; a second call only loads."""
+    train_x = torch.rand(256, 784, generator=torch.Generator().manual_seed(0))
+    monkeypatch.setenv("VAELIB_CACHE", str(tmp_path))
+    both = recipes.learned_prior_vaes(train_x, epochs=1, device="cpu")
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.count("trained in a process of its own") == 2 and out.count("where chapter 8 put it") == 2
+    assert set(both) == {"mixture", "vampprior"} and not both["mixture"].training
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    settings.flush_denormals()  # as each process does
+    monkeypatch.setenv("VAELIB_CACHE", str(tmp_path / "elsewhere"))
+    try:
+        alone = recipes.learned_prior_vae("mixture", train_x, epochs=1, device="cpu", progress=False)
+    finally:
+        torch.set_num_threads(threads)
+        torch.set_flush_denormal(False)
+        monkeypatch.setenv("VAELIB_CACHE", str(tmp_path))
+    z = torch.randn(5, 20)
+    torch.testing.assert_close(both["mixture"].log_prior(z), alone.log_prior(z), rtol=0, atol=0)
+    recipes.learned_prior_vaes(train_x, epochs=1, device="cpu")
+    out = " ".join(capsys.readouterr().out.split())
+    assert "process of its own" not in out and out.count("loaded from the model cache") == 2
+
+
 def test_learned_prior_vae_refuses_an_unknown_prior():
     with pytest.raises(ValueError, match="mixture, vampprior"):
         recipes.learned_prior_vae("flow", torch.rand(300, 784), epochs=1, device="cpu")

@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from importlib import resources
 
 import torch
 from torch import Tensor, nn
 
-from . import latent, losses, metrics, models
+from . import latent, losses, metrics, models, side_by_side
 from . import train as training
 from ._validate import check_int
 from .batched import steps_per_epoch
@@ -34,8 +35,10 @@ __all__ = [
     "make_model",
     "measure",
     "recorded_sweep",
+    "runs",
     "summarize",
     "train",
+    "train_side_by_side",
     "traversal_panel",
 ]
 
@@ -107,6 +110,63 @@ def train(
     return model, history
 
 
+def _train_one(data: dict, beta: float, seed: int, recipe: dict, kind: str) -> dict:
+    """One model of :func:`train_side_by_side`, in a process of its own
+    (:func:`vaelib.side_by_side.run`): its weights and its seconds of training."""
+    start = time.perf_counter()
+    model, _ = train(Sprites(**data), beta, seed, Recipe(**recipe), kind=kind)
+    return {"weights": model.state_dict(), "seconds": time.perf_counter() - start}
+
+
+def train_side_by_side(
+    data: Sprites,
+    betas: tuple[float, ...],
+    seed: int = 0,
+    recipe: Recipe = RECIPE,
+    *,
+    kind: str = "conv",
+    device: str | torch.device = "cpu",
+    progress: bool = False,
+) -> dict[float, nn.Module]:
+    """One β-VAE for each of ``betas``, each trained as :func:`train` trains it
+    (same ``seed`` and ``recipe``): ``{beta: model}``, the models on ``device``.
+
+    On a CPU with two cores or more, the models train at once, each in a
+    Python process of its own on one core (:func:`vaelib.side_by_side.run`):
+    on two cores a pair takes about 0.7 times as long as one after the
+    other.  Each model is then the one :func:`train` gives on one thread
+    after :func:`vaelib.settings.flush_denormals`.  On a GPU, or with one
+    core, they train one after the other in this process.  ``progress`` prints a
+    line as each model is done.
+    """
+    started = time.perf_counter()
+    trained = {}
+    for beta, (model, _) in _train_each(data, tuple(betas), seed, recipe, kind, torch.device(device)):
+        trained[beta] = model
+        if progress:
+            print(f"beta = {beta:g}: trained ({time.perf_counter() - started:.0f} s)", flush=True)
+    return {beta: trained[beta] for beta in betas}
+
+
+def _train_each(
+    data: Sprites, betas: tuple[float, ...], seed: int, recipe: Recipe, kind: str, device: torch.device
+) -> Iterator[tuple[float, tuple[nn.Module, float]]]:
+    """``(beta, (model, seconds of training))`` as each model of
+    :func:`train_side_by_side` is done, two or more at once where it can."""
+    if device.type != "cpu" or min(len(betas), side_by_side.cores()) < 2:
+        for beta in betas:
+            start = time.perf_counter()
+            model, _ = train(data, beta, seed, recipe, kind=kind, device=device)
+            yield beta, (model, time.perf_counter() - start)
+        return
+    fields = {name: getattr(data, name) for name in ("x", "factors", "values", "size", "factor_sizes")}
+    jobs = [{"data": fields, "beta": beta, "seed": seed, "recipe": asdict(recipe), "kind": kind} for beta in betas]
+    for index, result in side_by_side.run("vaelib.betavae:_train_one", jobs):
+        model = make_model(recipe, data.size, kind)
+        model.load_state_dict(result["weights"])
+        yield betas[index], (model.to(device), result["seconds"])
+
+
 def measure(model: nn.Module, data: Sprites) -> dict:
     """What the sweep records of one model: reconstruction and KL (nats per
     sprite), active units, MIG and each factor's gap (in the order of
@@ -154,12 +214,14 @@ def traversal_panel(model: nn.Module, data: Sprites, start: int, values: Tensor)
     return images, [latent_label(*row) for row in rows]
 
 
-def run(data: Sprites, beta: float, seed: int, recipe: Recipe = RECIPE, kind: str = "conv") -> dict:
-    """One run of the sweep: train, measure, and time the training."""
-    start = time.perf_counter()
-    model, _ = train(data, beta, seed, recipe, kind=kind)
-    seconds = time.perf_counter() - start
-    return {"beta": beta, "seed": seed, **measure(model, data), "seconds": seconds}
+def runs(
+    data: Sprites, betas: tuple[float, ...], seed: int, recipe: Recipe = RECIPE, kind: str = "conv"
+) -> Iterator[dict]:
+    """The sweep's runs of one seed, one per β as each is done: trained as
+    :func:`train_side_by_side` trains them, measured, and the seconds its
+    training took (on a CPU, beside another model's)."""
+    for beta, (model, seconds) in _train_each(data, tuple(betas), seed, recipe, kind, torch.device("cpu")):
+        yield {"beta": beta, "seed": seed, **measure(model, data), "seconds": seconds}
 
 
 def summarize(runs: list[dict]) -> dict[float, dict]:

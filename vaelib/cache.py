@@ -38,7 +38,7 @@ from .checkpoints import CheckpointError, digest, field, read_payload, state_dic
 from .data import user_cache_folder
 from .settings import PAGE_WIDTH
 
-__all__ = ["CacheWarning", "cache_root", "clear", "key", "load_or_train", "store"]
+__all__ = ["CacheWarning", "cache_root", "cached", "clear", "key", "load_or_train", "store"]
 
 CACHE_FORMAT = "vaelib-cache/1"
 CACHE_ENV = "VAELIB_CACHE"
@@ -144,6 +144,12 @@ def store(
         warnings.warn(f"{name}: trained, but the model cache could not keep it ({err})", CacheWarning, stacklevel=2)
         return False
     return True
+
+
+def cached(name: str, /, *, root: str | os.PathLike | None = None, **parts: object) -> bool:
+    """Whether the cache holds a file under the key of ``name`` and ``parts`` (:func:`key`);
+    :func:`load_or_train` still checks it before using it."""
+    return (cache_root(root) / f"{key(name=name, **parts)}.pt").exists()
 
 
 def load_or_train(

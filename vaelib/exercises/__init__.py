@@ -34,7 +34,7 @@ and the idea's:
 - ``latent_space``: chapter 5 (``05_latent_space.ipynb``)
 - ``beta_vae``: chapter 6 (``06_beta_vae.ipynb``)
 - ``conditional``: chapter 7 (``07_conditional_vae.ipynb``)
-- ``priors``: chapter 8 (its notebook is being written): a mixture prior's
+- ``priors``: chapter 8 (``08_better_samples.ipynb``): a mixture prior's
   log-density, the two parts of the KL term, which prior's samples the judge reads best
 
 Every ``check_*`` function is re-exported here, so the notebooks call
