@@ -42,7 +42,7 @@ def check_mixture_log_prob(answer: Callable[[Tensor, Tensor, Tensor, Tensor], Te
         Mistake(
             lambda z, m, lv, lg: torch.logsumexp(lg + _components(z, m, lv), dim=1),
             "The logits are not the weights' logarithms: the weights are softmax(logits), so add "
-            "F.log_softmax(logits, dim=0), which sums (as probabilities) to 1.",
+            "F.log_softmax(logits, dim=0), whose exponentials sum to 1.",
         ),
         Mistake(
             lambda z, m, lv, lg: torch.logsumexp(F.softmax(lg, 0) + _components(z, m, lv), dim=1),
