@@ -386,7 +386,7 @@ def test_the_prior_map_pad_reads_both_densities_and_decodes_in_the_browser(brows
             z = json.loads(explorer.get_attribute("data-z"))
             assert z == pytest.approx([-limit + 2 * limit * u, limit - 2 * limit * v], abs=0.05)
             j, i = (round((coordinate - density["low"]) / step) for coordinate in z)
-            grid = torch.tensor([density["low"] + j * step, density["low"] + i * step])
+            grid = torch.tensor([density["low"] + j * step, density["low"] + i * step], dtype=torch.float32)
             text = explorer.locator(".vaelib-latent-readout").inner_text()
             log_p = float(text.split("log p(z) = ")[1].split(",")[0])
             log_q = float(text.split("log q(z) = ")[1].split()[0].rstrip(",."))
@@ -394,7 +394,7 @@ def test_the_prior_map_pad_reads_both_densities_and_decodes_in_the_browser(brows
             assert log_q == pytest.approx(density["logq"][i * density["steps"] + j], abs=0.06)
             shown = canvas_probabilities(page, ".vaelib-static-explorer canvas.vaelib-latent-image")
             with torch.no_grad():
-                expected = decoder(torch.tensor([z]))[0]
+                expected = decoder(torch.tensor([z], dtype=torch.float32))[0]
             assert (shown - expected).abs().max() < 2.5 / 255, "the canvas differs from the PyTorch decoder"
         assert problems == [], "\n".join(problems)
 

@@ -220,11 +220,8 @@ def learned_prior_vaes(
         missing = [kind for kind, (name, parts) in keys.items() if not cache.cached(name, **parts)]
         jobs = [{"kind": kind, "train_x": train_x.cpu(), **common} for kind in missing]
         for index, result in side_by_side.run("vaelib.recipes:_train_learned_prior", jobs):
-            print(
-                f"chapter 8's VAE with {_PRIOR_NAMES[missing[index]]}: trained in a process of its own"
-                f" (one core) in {result['seconds']:.0f} s",
-                flush=True,
-            )
+            name = f"chapter 8's VAE with {_PRIOR_NAMES[missing[index]]}"
+            print(f"{name}: trained in a process of its own, {result['seconds']:.0f} s", flush=True)
     return {kind: learned_prior_vae(kind, train_x, device=device, **common) for kind in LEARNED_PRIORS}
 
 
