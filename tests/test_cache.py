@@ -256,6 +256,10 @@ def test_both_learned_priors_train_side_by_side_into_the_cache(tmp_path, monkeyp
     recipes.learned_prior_vaes(train_x, epochs=1, device="cpu")
     out = " ".join(capsys.readouterr().out.split())
     assert "process of its own" not in out and out.count("loaded from the model cache") == 2
+    monkeypatch.setenv("VAELIB_CACHE", str(tmp_path / "elsewhere"))  # holds the mixture only
+    recipes.learned_prior_vaes(train_x, epochs=1, device="cpu")
+    out = " ".join(capsys.readouterr().out.split())
+    assert "process of its own" not in out and "VampPrior: trained here" in out, "one missing: trained here"
 
 
 def test_learned_prior_vae_refuses_an_unknown_prior():

@@ -207,20 +207,21 @@ def learned_prior_vaes(
     """Both of chapter 8's learned-prior VAEs, ``{"mixture": ..., "vampprior": ...}``, each as
     :func:`learned_prior_vae` gives it, from the model cache.
 
-    On a CPU with two cores or more, those not in the cache yet are trained at
-    once, each in a process of its own on one core, which keeps them in the
-    cache (:func:`vaelib.side_by_side.run`): on two cores about 0.7 times as
-    long as one after the other.  Then both are loaded from the cache.  A
+    On a CPU with two cores or more, when neither is in the cache yet, both
+    are trained at once, each in a process of its own on one core, which keeps
+    them in the cache (:func:`vaelib.side_by_side.run`): on two cores about
+    0.7 times as long as one after the other.  Then both are loaded from the
+    cache (one missing alone is trained here, as :func:`learned_prior_vae` does).  A
     cache that cannot keep them (a read-only folder) means training them again
     here, one after the other.
     """
     common = {"epochs": epochs, "seed": seed, "trained_in": trained_in}
-    if torch.device(device).type == "cpu" and side_by_side.cores() >= 2:
-        keys = {kind: _learned_prior_key(kind, train_x, epochs, device, seed) for kind in LEARNED_PRIORS}
-        missing = [kind for kind, (name, parts) in keys.items() if not cache.cached(name, **parts)]
+    keys = {kind: _learned_prior_key(kind, train_x, epochs, device, seed) for kind in LEARNED_PRIORS}
+    missing = [kind for kind, (name, parts) in keys.items() if not cache.cached(name, **parts)]
+    if torch.device(device).type == "cpu" and min(len(missing), side_by_side.cores()) >= 2:
         jobs = [{"kind": kind, "train_x": train_x.cpu(), **common} for kind in missing]
         for index, result in side_by_side.run("vaelib.recipes:_train_learned_prior", jobs):
-            name = f"chapter 8's VAE with {_PRIOR_NAMES[missing[index]]}"
+            name = keys[missing[index]][0]
             print(f"{name}: trained in a process of its own, {result['seconds']:.0f} s", flush=True)
     return {kind: learned_prior_vae(kind, train_x, device=device, **common) for kind in LEARNED_PRIORS}
 
