@@ -28,8 +28,9 @@ case "${1:-}" in
       echo "release.sh: vaelib is as released in $tag"
     else
       echo "release.sh: vaelib has changed since $tag, but its version has not." >&2
-      echo "Bump __version__ in vaelib/__init__.py and the version in pyproject.toml;" >&2
-      echo "the setup cells of the chapters name it too (tests/test_repo.py says where)." >&2
+      echo "Bump it everywhere it is named (vaelib/__init__.py, pyproject.toml, every" >&2
+      echo "chapter's setup cell, the README) with \`python3 tools/version.py NEW\`;" >&2
+      echo "\`python3 tools/version.py\` and tests/test_publish.py list what disagrees." >&2
       git diff --stat "$tag" HEAD -- vaelib pyproject.toml >&2
       exit 1
     fi

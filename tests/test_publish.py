@@ -9,14 +9,17 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-import tomllib
 import yaml
 from conftest import REPO
 
 import vaelib
+
+sys.path.insert(0, str(REPO / "tools"))
+import version as versions  # noqa: E402  (tools/version.py)
 
 WORKFLOW = REPO / ".github" / "workflows" / "book.yml"
 RELEASE = REPO / ".github" / "release.sh"
@@ -44,6 +47,29 @@ def test_pull_requests_run_the_readme_test_command_and_main_builds_the_book_with
     assert [r.strip() for r in runs("test")][-1] == "make test"
     assert "make book" in [r.strip() for r in runs("build")]
     assert workflow()["jobs"]["build"]["if"] == "github.event_name != 'pull_request'"
+
+
+def job_environment(job: str) -> dict[str, str]:
+    """The variables a job's steps see on GitHub: the runner's own, then the workflow's and the job's."""
+    github = {"CI": "true", "GITHUB_ACTIONS": "true"}
+    return {**github, **workflow().get("env", {}), **workflow()["jobs"][job].get("env", {})}
+
+
+def test_the_pull_request_job_runs_make_test_alone_and_its_checks_expect_no_published_build():
+    """The pull-request job runs `make test` without `make book`: read from the workflow file,
+    its environment must make the page-weight check skip for want of a published build (it
+    would fail every pull request otherwise), while `.ci/run`, which builds first, must fail
+    without one.  The decision is the check's own function, so the two cannot drift."""
+    from test_book import BUILT_FIRST, without_a_published_build
+
+    steps = [r.strip() for r in runs("test")]
+    assert steps[-1] == "make test" and not any("make book" in r for r in steps)
+    assert without_a_published_build(job_environment("test")) == "skip"
+    assert "chromium" in steps[0], "the browser checks, which fail under CI without Chromium, get it"
+    ci = (REPO / ".ci" / "run").read_text()
+    book, test = ci.index("make book"), ci.index(f"{BUILT_FIRST}=true make test")
+    assert book < test, ".ci/run builds the book, then tests with the published pages"
+    assert without_a_published_build({"CI": "true", BUILT_FIRST: "true"}) == "fail"
 
 
 def test_the_built_site_is_what_make_book_writes_and_goes_out_through_the_official_pages_actions():
@@ -83,15 +109,82 @@ def test_make_lint_validates_the_workflow_offline():
 
 
 def test_every_setup_cell_installs_the_release_of_this_vaelib():
-    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
-    assert vaelib.__version__ == version, "vaelib/__init__.py and pyproject.toml name one version"
+    """Every place that names the version agrees with vaelib/__init__.py, all listed at once."""
+    problems = versions.mismatches(REPO)
+    assert not problems, "\n".join(problems + [f"`python3 tools/version.py {vaelib.__version__}` sets them all"])
     url = yaml.safe_load((REPO / "_config.yml").read_text())["repository"]["url"]
+    assert versions.repository(REPO) == url
     for nb in CHAPTERS:
         cells = json.loads(nb.read_text())["cells"]
         first = "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
-        assert f'release = "git+{url}@v{version}"' in first, f"{nb.name} must install vaelib v{version}"
+        assert f'release = "git+{url}@v{vaelib.__version__}"' in first, f"{nb.name}: the release is in the setup cell"
         assert '%pip install --quiet "vaelib @ {release}"' in first
-    assert f"vaelib @ git+{url}@v{version}" in (REPO / "README.md").read_text()
+
+
+def scratch_copy(tmp_path: Path) -> Path:
+    """The files that name the repository, the version or the title, copied to a scratch folder."""
+    root = tmp_path / "repo"
+    files = ["README.md", "_config.yml", "pyproject.toml", "vaelib/__init__.py", ".github/release.sh"]
+    files += ["tools/version.py", "tools/fork.py", "tools/chapters.py", "book/intro.md"]
+    files += [f"book/{p.name}" for p in CHAPTERS]
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / name, root / name)
+    return root
+
+
+def test_a_version_bump_that_misses_files_is_reported_all_at_once_and_one_command_sets_them(tmp_path):
+    root = scratch_copy(tmp_path)
+    init = root / "vaelib" / "__init__.py"
+    init.write_text(init.read_text().replace(f'"{vaelib.__version__}"', '"9.9.9"'))
+    problems = versions.mismatches(root)
+    assert len(problems) == 1 + len(CHAPTERS) + 1, problems  # pyproject, every chapter, the README
+    assert all("9.9.9" in p for p in problems)
+    assert any(p.startswith("pyproject.toml") for p in problems) and any(p.startswith("README.md") for p in problems)
+    fixed = subprocess.run(["python3", "tools/version.py", "9.9.9"], cwd=root, capture_output=True, text=True)
+    assert fixed.returncode == 0, fixed.stderr
+    assert versions.mismatches(root) == [] and versions.current(root) == "9.9.9"
+    assert 'version = "9.9.9"' in (root / "pyproject.toml").read_text()
+
+
+def test_the_fork_command_makes_a_scratch_clone_the_forks_own_and_its_first_publish_passes_the_release_check(
+    tmp_path,
+):
+    root = scratch_copy(tmp_path)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "the original")
+    git(root, "tag", f"v{vaelib.__version__}")  # a fork keeps the original's tags
+    command = ["python3", "tools/fork.py", "MyUni/vae-course", "--title", 'VAEs for "MATH 491"']
+    done = subprocess.run([*command, "--author", "Dr. A. Teacher"], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Enable Actions" in done.stdout and "Source: GitHub Actions" in done.stdout
+    for path in root.rglob("*"):
+        if path.is_file() and path.parent.name != "tools" and ".git" not in path.parts:
+            text = path.read_text()
+            if path.name == "_config.yml":  # the footer credits the original, as CC BY 4.0 asks
+                credit = [line for line in text.splitlines() if "Adapted from" in line]
+                assert len(credit) == 1 and "https://vae-book.github.io/vae-book" in credit[0], credit
+                text = text.replace(credit[0], "")
+            named = "vae-book/vae-book" in text or "vae-book.github.io" in text
+            assert not named, f"{path.name} still names the original outside the footer's credit"
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    assert config["repository"]["url"] == "https://github.com/MyUni/vae-course"
+    assert config["title"] == 'VAEs for "MATH 491"' and config["author"] == "Dr. A. Teacher"
+    assert config["html"]["use_issues_button"] is False, "GitHub turns a fork's issues off"
+    assert (root / "README.md").read_text().startswith('# VAEs for "MATH 491"\n')
+    assert (root / "book" / "intro.md").read_text().startswith('# VAEs for "MATH 491"\n')
+    assert "https://myuni.github.io/vae-course" in (root / "README.md").read_text()
+    assert 'Book = "https://myuni.github.io/vae-course"' in (root / "pyproject.toml").read_text()
+    labelled = f"{vaelib.__version__.split('+')[0]}+myuni"  # this checkout may be a fork already
+    assert versions.current(root) == labelled and versions.mismatches(root) == []
+    git(root, "commit", "-q", "-am", "fork")
+    checked = release(root, "check")
+    assert checked.returncode == 0 and "new release" in checked.stdout, checked.stderr
+    again = subprocess.run(["python3", "tools/fork.py", "MyUni/vae-course"], cwd=root, capture_output=True, text=True)
+    assert again.returncode == 0 and versions.current(root) == labelled, "running it twice is safe"
+    refused = subprocess.run(["python3", "tools/fork.py", "not a name"], cwd=root, capture_output=True, text=True)
+    assert refused.returncode == 2 and "owner/name" in refused.stderr
 
 
 # -- the release script, in a scratch repository -------------------------------
@@ -147,6 +240,7 @@ def test_changing_vaelib_without_a_new_version_fails_the_check(scratch):
     failed = release(repo, "check")
     assert failed.returncode == 1 and "vaelib has changed since v0.1.0" in failed.stderr
     assert "vaelib/core.py" in failed.stderr
+    assert "tools/version.py" in failed.stderr and "tests/test_publish.py" in failed.stderr, "it points at the fix"
     (repo / "vaelib" / "__init__.py").write_text('__version__ = "0.2.0"\n')
     git(repo, "commit", "-q", "-am", "release 0.2.0")
     assert release(repo, "check").returncode == 0
