@@ -12,7 +12,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test unit lint clean
+.PHONY: book test unit lint clean fork student student-book grade claims-report
 
 $(STAMP): requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,8 @@ book: $(STAMP)
 	@echo "The book is in _build/html/index.html"
 
 lint: $(STAMP)
-	$(BIN)/ruff check vaelib tests benchmarks book/_ext
-	$(BIN)/ruff format --check vaelib tests benchmarks book/_ext
+	$(BIN)/ruff check vaelib tests benchmarks tools book/_ext
+	$(BIN)/ruff format --check vaelib tests benchmarks tools book/_ext
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/zizmor --offline --quiet .github/workflows
 
@@ -36,5 +36,30 @@ test: $(STAMP) lint
 unit: $(STAMP)
 	VAELIB_FAST=1 $(BIN)/python -m pytest tests -m "not browser and not slow"
 
+# A teacher's fork: `make fork REPOSITORY=owner/name TITLE="..." AUTHOR="..."` (README,
+# "Publish your own copy").  Plain python3: it runs before any environment exists.
+fork:
+	@test -n "$(REPOSITORY)" || { echo 'usage: make fork REPOSITORY=owner/name [TITLE="..."] [AUTHOR="..."]' >&2; exit 2; }
+	$(PYTHON) tools/fork.py "$(REPOSITORY)" $(if $(TITLE),--title "$(TITLE)") $(if $(AUTHOR),--author "$(AUTHOR)")
+
+# The student edition: every chapter without its solutions, in _student/ (README, "For teachers").
+student:
+	$(PYTHON) tools/student_edition.py --out _student
+
+student-book: $(STAMP) student
+	VAELIB_CLAIMS=strict $(BIN)/jupyter-book build _student --all -W --keep-going
+	touch _student/_build/html/.nojekyll  # served as is, should a host run Jekyll (GitHub Pages from a branch)
+	@echo "The student edition's site is in _student/_build/html/index.html"
+
+# Grade a folder of students' notebooks (it runs their code: no sandbox).
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo 'usage: make grade SUBMISSIONS=folder [OUT=grades.csv] [ARGS="--full --jobs 2"]' >&2; exit 2; }
+	$(BIN)/python tools/grade.py "$(SUBMISSIONS)" --out "$(or $(OUT),grades.csv)" $(ARGS)
+
+# Every sentence that no longer holds at the settings in force (course.toml), listed, not
+# stopped at: chapter, sentence, measured value (README, "For teachers").
+claims-report: $(STAMP)
+	$(BIN)/python tools/claims_report.py $(CHAPTERS) --out _build/claims_report.csv
+
 clean:
-	rm -rf _build
+	rm -rf _build _student

@@ -1,5 +1,7 @@
 """The claim checks that hold the book's sentences to its outputs."""
 
+import json
+
 import pytest
 import torch
 
@@ -74,3 +76,25 @@ def test_an_error_inside_the_claims_is_a_failed_claim(full, monkeypatch, capsys)
         claims.at_full_settings(broken)
     with pytest.raises(claims.ClaimError, match="a false sentence"):
         claims.at_full_settings(lambda: claims.check(False, "a false sentence"))
+
+
+def test_a_report_lists_every_false_claim_and_never_stops(full, monkeypatch, tmp_path, capsys):
+    report = tmp_path / "claims.jsonl"
+    monkeypatch.setenv("VAELIB_CLAIMS", "report")
+    monkeypatch.setenv("VAELIB_CLAIMS_REPORT", str(report))
+    assert claims.check(False, "the first sentence", 0.5) is False
+    assert claims.check(True, "a sentence that holds")
+    assert claims.check(torch.tensor(False), "the second sentence", torch.tensor(2.0), 3) is False
+
+    @claims.at_full_settings
+    def section():
+        raise KeyError("third epoch")
+
+    lines = [json.loads(line) for line in report.read_text().splitlines()]
+    said = [line["sentence"] for line in lines]
+    assert said == ["the first sentence", "the second sentence", "(this cell's claims could not be checked)"]
+    assert lines[0]["measured"] == "0.5" and lines[1]["measured"] == "2, 3" and "KeyError" in lines[2]["measured"]
+    assert capsys.readouterr().out.count("Note:") == 3, "a reader's notes too"
+    monkeypatch.delenv("VAELIB_CLAIMS_REPORT")
+    with pytest.raises(ValueError, match="VAELIB_CLAIMS_REPORT"):
+        claims.mode()

@@ -129,3 +129,36 @@ def test_flush_denormals_reaches_every_thread_when_called_first():
         """
     )
     assert "all True" in out
+
+
+def test_a_course_file_caps_every_chapter_and_fast_mode_caps_it_further(monkeypatch, tmp_path):
+    monkeypatch.delenv("VAELIB_FAST", raising=False)
+    monkeypatch.delenv("VAELIB_COURSE", raising=False)
+    (tmp_path / "book").mkdir()
+    (tmp_path / "course.toml").write_text("[settings]\nmax_epochs = 3\nmax_train_size = 20000\n")
+    monkeypatch.chdir(tmp_path / "book")  # where a chapter runs; the file sits beside _config.yml
+    b = settings.budget(epochs=10, train_size=None, test_size=5_000, n_samples=500)
+    assert (b.epochs, b.train_size, b.test_size, b.n_samples, b.course) == (3, 20_000, 5_000, 500, True)
+    assert settings.budget(epochs=2).epochs == 2, "a cap never raises a setting"
+    assert "capped by the course file" in b.describe()
+    monkeypatch.setenv("VAELIB_FAST", "1")
+    fast = settings.budget(epochs=10)
+    assert fast.epochs == 1 and fast.train_size == settings.FAST_TRAIN_SIZE and fast.fast
+
+
+def test_a_course_file_is_named_by_vaelib_course_and_checked(monkeypatch, tmp_path):
+    monkeypatch.delenv("VAELIB_FAST", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert settings.course() == {} and not settings.budget().course
+    path = tmp_path / "elsewhere.toml"
+    monkeypatch.setenv("VAELIB_COURSE", str(path))
+    with pytest.raises(FileNotFoundError, match="VAELIB_COURSE"):
+        settings.budget()
+    path.write_text("[settings]\nepochs = 3\n")
+    with pytest.raises(ValueError, match="max_epochs.*not epochs"):
+        settings.budget()
+    path.write_text("[settings]\nmax_samples = 0\n")
+    with pytest.raises(ValueError, match="elsewhere.toml: max_samples must be a positive integer"):
+        settings.budget()
+    path.write_text("[settings]\nmax_samples = 10\n")
+    assert settings.budget(n_samples=1_000).n_samples == 10

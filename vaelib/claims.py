@@ -22,6 +22,11 @@ on the run:
   small subset does not reach the numbers the text describes.
 - ``VAELIB_CLAIMS=strict`` (``make book``, and so CI): raise
   :class:`ClaimError`, which fails the book build and names the sentence.
+- ``VAELIB_CLAIMS=report`` (``tools/claims_report.py``, for a teacher who
+  changed the settings): print the note and also append the sentence and
+  the measured numbers, as one JSON line, to the file that
+  ``VAELIB_CLAIMS_REPORT`` names, so that one run lists every sentence that
+  no longer holds instead of stopping at the first.
 - otherwise (a reader in Jupyter or Colab, who may have changed an
   experiment): print a note that names the sentence and carry on, so the
   notebook still runs top to bottom.
@@ -29,6 +34,7 @@ on the run:
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 
@@ -42,14 +48,28 @@ class ClaimError(AssertionError):
 
 
 def mode() -> str:
-    """``"skip"`` in fast mode, ``"strict"`` under ``VAELIB_CLAIMS=strict``,
+    """``"skip"`` in fast mode, ``"strict"`` or ``"report"`` as ``VAELIB_CLAIMS`` says,
     else ``"warn"``."""
     if settings.fast_mode():
         return "skip"
     value = os.environ.get("VAELIB_CLAIMS", "").strip().lower()
-    if value not in {"", "warn", "strict"}:
-        raise ValueError(f"VAELIB_CLAIMS must be 'strict' or 'warn', got {value!r}")
-    return "strict" if value == "strict" else "warn"
+    if value not in {"", "warn", "strict", "report"}:
+        raise ValueError(f"VAELIB_CLAIMS must be 'strict', 'report' or 'warn', got {value!r}")
+    if value == "report" and not os.environ.get("VAELIB_CLAIMS_REPORT", "").strip():
+        raise ValueError("VAELIB_CLAIMS=report needs VAELIB_CLAIMS_REPORT, the file to append the report to")
+    return value or "warn"
+
+
+def _report(sentence: str, measured: str) -> None:
+    """Under ``VAELIB_CLAIMS=report``: append a failed claim to the report file, with the
+    execution count of the notebook cell it ran in (None outside a notebook)."""
+    import sys
+
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    running = getattr(shell, "execution_count", None)  # already the next cell's while a cell runs
+    line = {"sentence": sentence, "measured": measured, "execution_count": running - 1 if running else None}
+    with open(os.environ["VAELIB_CLAIMS_REPORT"], "a", encoding="utf-8") as file:
+        file.write(json.dumps(line) + "\n")
 
 
 def at_full_settings(claims_of_a_section: Callable[[], object]) -> Callable[[], object]:
@@ -72,6 +92,8 @@ def at_full_settings(claims_of_a_section: Callable[[], object]) -> Callable[[], 
         message = f"the claims could not be checked: {type(error).__name__}: {error}"
         if current == "strict":
             raise ClaimError(message) from error
+        if current == "report":
+            _report("(this cell's claims could not be checked)", f"{type(error).__name__}: {error}")
         print(f"Note: {message}.")
     return claims_of_a_section
 
@@ -95,6 +117,8 @@ def check(holds: object, sentence: str, *measured: object) -> bool:
     message = f"the text says {sentence!r}, but this run measured " + (numbers or "otherwise")
     if current == "strict":
         raise ClaimError(message)
+    if current == "report":
+        _report(sentence, numbers or "otherwise")
     print(f"Note: {message}. The sentence was written for the chapter's own settings.")
     return False
 

@@ -1,11 +1,20 @@
-"""Run-wide settings: fast mode, the compute device, and seeding.
+"""Run-wide settings: fast mode, a course's settings, the compute device, and seeding.
 
 Every chapter asks this module, in one call, for the settings that cost time
 (epochs, how many images to train on, how many samples to draw).  With the
 environment variable ``VAELIB_FAST=1`` (set by ``make test`` and CI) they
 shrink so that each chapter runs in seconds; without it they are the full
-settings a reader of the online book sees.  Notebooks never read environment
-variables themselves.
+settings a reader of the online book sees.  A teacher can cap them for the
+whole book with a course file (:func:`course`): ``course.toml`` beside the
+book's ``_config.yml`` (or the file ``$VAELIB_COURSE`` names), e.g.::
+
+    [settings]
+    max_epochs = 3          # every chapter trains for at most 3 epochs
+    max_train_size = 20000  # on at most 20,000 training images
+    max_test_size = 5000
+    max_samples = 1000
+
+Notebooks never read environment variables or files themselves.
 """
 
 from __future__ import annotations
@@ -13,11 +22,12 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
-__all__ = ["Budget", "budget", "device", "fast_mode", "flush_denormals", "seed_everything"]
+__all__ = ["Budget", "budget", "course", "device", "fast_mode", "flush_denormals", "seed_everything"]
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -39,6 +49,51 @@ def fast_mode() -> bool:
     return os.environ.get("VAELIB_FAST", "").strip().lower() in _TRUE
 
 
+#: What a course file may cap, under its ``[settings]`` table.
+COURSE_SETTINGS = ("max_epochs", "max_train_size", "max_test_size", "max_samples")
+
+
+def course_file() -> Path | None:
+    """The course file in use: ``$VAELIB_COURSE``, else ``course.toml`` in the working
+    folder or the one above it (a chapter runs in ``book/``, the file sits beside
+    ``_config.yml``), else None."""
+    named = os.environ.get("VAELIB_COURSE", "").strip()
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise FileNotFoundError(f"VAELIB_COURSE names {named}, which is not a file")
+        return path
+    here = Path.cwd()
+    for folder in (here, here.parent):
+        if (folder / "course.toml").is_file():
+            return folder / "course.toml"
+    return None
+
+
+def course() -> dict[str, int]:
+    """A course's caps on the costly settings (``{"max_epochs": 3, ...}``), or ``{}``.
+
+    Read from :func:`course_file`'s ``[settings]`` table; a key it does not
+    know, or a value that is not a positive integer, is a ValueError that
+    names the file.
+    """
+    path = course_file()
+    if path is None:
+        return {}
+    try:
+        import tomllib
+    except ModuleNotFoundError as err:  # Python 3.10
+        raise RuntimeError(f"reading {path} needs Python 3.11 or newer (tomllib)") from err
+    table = tomllib.loads(path.read_text()).get("settings", {})
+    unknown = sorted(set(table) - set(COURSE_SETTINGS))
+    if unknown:
+        raise ValueError(f"{path}: [settings] knows {', '.join(COURSE_SETTINGS)}; not {', '.join(unknown)}")
+    for name, value in table.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{path}: {name} must be a positive integer, got {value!r}")
+    return dict(table)
+
+
 @dataclass(frozen=True)
 class Budget:
     """How much work a chapter does: the settings that cost time.
@@ -51,6 +106,7 @@ class Budget:
     test_size: int | None
     n_samples: int
     fast: bool
+    course: bool = False  # capped by a course file (:func:`course`)
 
     def describe(self, *used: str) -> str:
         """One line for the reader: which mode, and what it costs.
@@ -74,6 +130,8 @@ class Budget:
             "n_samples": f"{self.n_samples:,} samples",
         }
         mode = "fast mode (VAELIB_FAST=1)" if self.fast else "full settings"
+        if self.course:
+            mode += ", capped by the course file"
         line = f"{mode}: " + ", ".join(parts[name] for name in (used or names))
         if len(line) <= PAGE_WIDTH:
             return line
@@ -86,9 +144,10 @@ def budget(
     test_size: int | None = None,
     n_samples: int = 1_000,
 ) -> Budget:
-    """The chapter's costly settings, shrunk in fast mode.
+    """The chapter's costly settings, capped by a course file and shrunk in fast mode.
 
-    Pass the full settings; in fast mode each is capped (one epoch, a few
+    Pass the full settings.  A course file (:func:`course`) caps them for the
+    whole book; in fast mode each is capped further (one epoch, a few
     thousand images, a few samples), so every notebook runs in seconds.
 
     >>> budget(epochs=10).epochs  # doctest: +SKIP
@@ -100,18 +159,30 @@ def budget(
     for name, value in [("train_size", train_size), ("test_size", test_size)]:
         if value is not None and (not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be None or a positive integer, got {value!r}")
-    if not fast_mode():
-        return Budget(epochs, train_size, test_size, n_samples, fast=False)
 
-    def cap(value: int | None, limit: int) -> int:
+    def cap(value: int | None, limit: int | None) -> int | None:
+        if limit is None:
+            return value
         return limit if value is None else min(value, limit)
 
+    caps = course()
+    capped = Budget(
+        epochs=cap(epochs, caps.get("max_epochs")),
+        train_size=cap(train_size, caps.get("max_train_size")),
+        test_size=cap(test_size, caps.get("max_test_size")),
+        n_samples=cap(n_samples, caps.get("max_samples")),
+        fast=False,
+        course=bool(caps),
+    )
+    if not fast_mode():
+        return capped
     return Budget(
-        epochs=min(epochs, FAST_EPOCHS),
-        train_size=cap(train_size, FAST_TRAIN_SIZE),
-        test_size=cap(test_size, FAST_TEST_SIZE),
-        n_samples=min(n_samples, FAST_SAMPLES),
+        epochs=min(capped.epochs, FAST_EPOCHS),
+        train_size=cap(capped.train_size, FAST_TRAIN_SIZE),
+        test_size=cap(capped.test_size, FAST_TEST_SIZE),
+        n_samples=min(capped.n_samples, FAST_SAMPLES),
         fast=True,
+        course=bool(caps),
     )
 
 
