@@ -228,6 +228,15 @@ class VAEObjective:
         self.reconstruction, self.sigma = reconstruction, sigma
         self.betas: list[float] = []  # the KL weight of each call since the last reset
 
+    def options(self) -> dict:
+        """What makes this objective: ``VAEObjective(**objective.options())`` is a fresh one like it."""
+        return {
+            "beta": self.beta,
+            "warmup_steps": self.warmup_steps,
+            "reconstruction": self.reconstruction,
+            "sigma": self.sigma,
+        }
+
     def reset(self) -> None:
         """Forget the training steps taken: the next one starts the warm-up again."""
         self.betas = []

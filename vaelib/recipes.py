@@ -8,17 +8,21 @@ that its weights are the same either way.  Chapter 5 trains a VAE with a 2-D
 latent space with :func:`mnist_vae_2d`; chapter 8 draws its prior and its
 codes on one map, and gets it with :func:`cached_mnist_vae_2d`.  Chapter 8's
 VAEs with a learned prior (:func:`learned_prior_vae`) are chapter 4's VAE and
-recipe with the prior of :mod:`vaelib.priors`.
+recipe with the prior of :mod:`vaelib.priors`.  Chapter 4's side experiments
+(other reconstruction terms, a heavier KL with and without warm-up) are runs
+of :func:`side_run`, several at once with :func:`side_runs`.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import asdict
 
 import torch
 from torch import Tensor
 
-from . import cache, losses, models, priors, side_by_side, train
+from . import cache, losses, metrics, models, priors, side_by_side, train
 from .settings import fast_mode
 
 __all__ = [
@@ -31,6 +35,8 @@ __all__ = [
     "learned_prior_vaes",
     "mnist_vae",
     "mnist_vae_2d",
+    "side_run",
+    "side_runs",
 ]
 
 #: Chapter 4's VAE: 784 -> 400 -> 20, as in PyTorch's example.
@@ -240,3 +246,109 @@ def _train_learned_prior(kind: str, train_x: Tensor, epochs: int, seed: int, tra
     start = time.perf_counter()
     learned_prior_vae(kind, train_x, epochs=epochs, device="cpu", seed=seed, trained_in=trained_in, progress=False)
     return {"seconds": time.perf_counter() - start}
+
+
+def side_run(
+    config: models.MLPConfig,
+    objective: losses.VAEObjective,
+    seed: int,
+    train_x: Tensor,
+    *,
+    epochs: int,
+    device: str | torch.device,
+    count_active_on: Tensor | None = None,
+) -> tuple[models.VAE, list[int]]:
+    """One run of chapter 4's side experiments: a VAE of ``config`` started
+    from ``seed``, trained by chapter 4's recipe (Adam 1e-3, batches of 128)
+    for ``epochs`` with ``objective``: ``(model, counts)``.  With
+    ``count_active_on`` (images), a callback counts the active units
+    (:func:`vaelib.metrics.active_units`) on them after every epoch, into
+    ``counts``; else ``counts`` is empty."""
+    counts: list[int] = []
+
+    def count_active_units(epoch: int, history: train.History, model: models.VAE) -> None:
+        counts.append(metrics.active_units(model, count_active_on)[0])
+
+    with torch.random.fork_rng(devices=[]):  # seeded here; the caller's RNG is left alone
+        torch.manual_seed(seed)
+        model = models.VAE(config)
+        train.fit(
+            model,
+            objective,
+            train_x,
+            # what fit scores without a gradient (a test set, weights kept after a divergence):
+            # at the full KL weight, which a warm-up objective needs
+            test_loss_fn=objective.test_loss,
+            epochs=epochs,
+            batch_size=128,
+            lr=1e-3,
+            seed=seed,
+            device=device,
+            progress=False,
+            callback=None if count_active_on is None else count_active_units,
+        )
+    return model, counts
+
+
+#: Below this many images times epochs, runs are too small to repay starting a
+#: process for each (about 2 s on a 2-core CPU): fast mode's runs are.
+_WORTH_A_PROCESS = 100_000
+
+
+def side_runs(
+    config: models.MLPConfig,
+    objectives: Sequence[losses.VAEObjective],
+    seeds: Sequence[int],
+    train_x: Tensor,
+    *,
+    epochs: int,
+    device: str | torch.device,
+    count_active_on: Tensor | None = None,
+) -> list[tuple[models.VAE, list[int]]]:
+    """:func:`side_run` for each objective and the seed beside it, in their order:
+    ``[(model, counts), ...]``, the models on ``device``.
+
+    Give each run an objective of its own (a warm-up objective counts its
+    steps).  On a CPU with two cores or more, the runs train two or more at
+    once, each in a Python process of its own on one core
+    (:func:`vaelib.side_by_side.run`): on two cores about 0.7 times as long
+    as one after the other.  On a GPU, with one core, or for runs too small
+    to repay starting a process, they train one after the other here.
+    """
+    if len(objectives) != len(seeds):
+        raise ValueError(f"one seed per objective: got {len(objectives)} objectives and {len(seeds)} seeds")
+    here = (
+        torch.device(device).type != "cpu"
+        or min(len(objectives), side_by_side.cores()) < 2
+        or len(train_x) * epochs < _WORTH_A_PROCESS
+    )
+    if here:
+        return [
+            side_run(config, objective, seed, train_x, epochs=epochs, device=device, count_active_on=count_active_on)
+            for objective, seed in zip(objectives, seeds, strict=True)
+        ]
+    jobs = [{"objective": objective.options(), "seed": seed} for objective, seed in zip(objectives, seeds, strict=True)]
+    shared = {"config": asdict(config), "train_x": train_x.cpu(), "epochs": epochs}
+    shared["count_active_on"] = None if count_active_on is None else count_active_on.cpu()
+    done: dict[int, tuple[models.VAE, list[int]]] = {}
+    for index, result in side_by_side.run("vaelib.recipes:_side_run", jobs, shared):
+        model = models.VAE(config)
+        model.load_state_dict(result["weights"])
+        done[index] = model.to(device), result["counts"]
+    return [done[index] for index in range(len(jobs))]
+
+
+def _side_run(
+    config: dict, objective: dict, seed: int, train_x: Tensor, epochs: int, count_active_on: Tensor | None
+) -> dict:
+    """In a process of its own (:func:`side_runs`): one :func:`side_run`, its weights and counts."""
+    model, counts = side_run(
+        models.MLPConfig(**config),
+        losses.VAEObjective(**objective),
+        seed,
+        train_x,
+        epochs=epochs,
+        device="cpu",
+        count_active_on=count_active_on,
+    )
+    return {"weights": model.state_dict(), "counts": counts}

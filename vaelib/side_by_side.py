@@ -7,10 +7,11 @@ long as the same two trained one after the other with two threads each.
 works the same in a notebook, a script or a test), at most :func:`cores` at
 a time.  Each process sets PyTorch to one thread and flushes denormals, as
 the chapters do (:func:`vaelib.settings.flush_denormals`), and calls one
-function of vaelib with the job's keyword arguments.  Arguments and results
-go through files in a private temporary folder, written with ``torch.save``
-and read back with ``weights_only=True``: tensors, numbers, strings, and
-lists, tuples and dicts of them.
+function of vaelib with the job's keyword arguments (and the arguments
+shared by every job, written once: the training images, say).  Arguments and
+results go through files in a private temporary folder, written with
+``torch.save`` and read back with ``weights_only=True``: tensors, numbers,
+strings, None, and lists, tuples and dicts of them.
 
 On one thread the floating-point sums come out in another order than on
 two, so a model trained here differs in its last digits from the one the
@@ -43,19 +44,21 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def run(function: str, jobs: Sequence[dict]) -> Iterator[tuple[int, dict]]:
+def run(function: str, jobs: Sequence[dict], shared: dict | None = None) -> Iterator[tuple[int, dict]]:
     """``(index, result)`` for each of ``jobs`` as it is done, in order within each group.
 
     ``function``: ``"module:name"`` of a function in vaelib, called in each
-    process as ``function(**job)``; it returns a dict (of tensors, numbers,
-    strings...).  A process that fails raises a RuntimeError with the end of
-    its error output.
+    process as ``function(**shared, **job)``; it returns a dict (of tensors,
+    numbers, strings...).  ``shared`` is written to disk once for all the
+    jobs.  A process that fails raises a RuntimeError with the end of its
+    error output.
     """
     module, _, name = function.partition(":")
     if not module.startswith("vaelib.") or not name:
         raise ValueError(f"function must name a function of vaelib as 'vaelib.module:name', got {function!r}")
     at_once = max(1, min(len(jobs), cores()))
     with tempfile.TemporaryDirectory(prefix="vaelib-side-by-side-") as root:
+        torch.save(shared or {}, Path(root) / "shared.pt")
         for first in range(0, len(jobs), at_once):
             running = {}
             for index in range(first, min(first + at_once, len(jobs))):
@@ -84,6 +87,7 @@ def _job(folder: str) -> None:
     torch.set_num_threads(1)
     settings.flush_denormals()
     job = torch.load(Path(folder) / "job.pt", weights_only=True)
+    shared = torch.load(Path(folder).parent / "shared.pt", weights_only=True)
     module, _, name = job["function"].partition(":")
-    result = getattr(importlib.import_module(module), name)(**job["arguments"])
+    result = getattr(importlib.import_module(module), name)(**shared, **job["arguments"])
     torch.save(result, Path(folder) / "result.pt")
