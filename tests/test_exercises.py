@@ -866,6 +866,16 @@ STUDENT_ANSWERS = {
     ],
     "check_vae_module": [
         (
+            "no return in forward",
+            tiny_vae(forward=lambda self, x, eps: None),
+            "did it forget `return logits, mu, logvar`",
+        ),
+        (
+            "forward returns the logits alone",
+            tiny_vae(forward=lambda self, x, eps: TinyVAE.forward(self, x, eps)[0]),
+            "returned one tensor",
+        ),
+        (
             "the variance for sigma",
             tiny_vae(sample=lambda self, mu, lv, eps: mu + lv.exp() * eps),
             ("In the logits", "exp(logvar) is the variance"),
@@ -1132,6 +1142,11 @@ STUDENT_ANSWERS = {
         ("a tensor", lambda k, dup: torch.tensor((k - dup) / k), "Return a Python float"),
     ],
     "check_cvae_module": [
+        (
+            "no return in forward",
+            type("TinyCVAE", (TinyCVAE,), {"forward": lambda self, x, y, eps: None}),
+            "did it forget `return logits, mu, logvar`",
+        ),
         ("the label before the pixels", LabelFirst, ("In mu:", "after the 784 pixels")),
         ("a decoder blind to the label", BlindDecoder, ("it should map 16", "10 inputs")),
         ("an instance, not the class", TinyCVAE(4), "Pass your class itself"),

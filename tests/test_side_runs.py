@@ -69,7 +69,9 @@ def test_small_runs_one_core_or_a_gpu_train_here(images, monkeypatch):
         raise AssertionError("no process should start")
 
     monkeypatch.setattr(side_by_side, "run", no_processes)
-    small = recipes.side_runs(CONFIG, [warm_up(), warm_up()], [0, 1], images, epochs=1, device="cpu")
+    given = [warm_up(), warm_up()]
+    small = recipes.side_runs(CONFIG, given, [0, 1], images, epochs=1, device="cpu")
+    assert all(objective.betas == [] for objective in given)  # each run trained a fresh copy
     monkeypatch.setattr(recipes, "_WORTH_A_PROCESS", 0)
     monkeypatch.setattr(side_by_side, "cores", lambda: 1)
     one_core = recipes.side_runs(CONFIG, [warm_up(), warm_up()], [0, 1], images, epochs=1, device="cpu")

@@ -308,11 +308,12 @@ def side_runs(
     """:func:`side_run` for each objective and the seed beside it, in their order:
     ``[(model, counts), ...]``, the models on ``device``.
 
-    Give each run an objective of its own (a warm-up objective counts its
-    steps).  On a CPU with two cores or more, the runs train two or more at
-    once, each in a Python process of its own on one core
-    (:func:`vaelib.side_by_side.run`): on two cores about 0.7 times as long
-    as one after the other.  On a GPU, with one core, or for runs too small
+    Each run trains with a fresh copy of its objective,
+    ``VAEObjective(**objective.options())``: a warm-up starts from its first
+    step in every run, and the objectives given record no step.  On a CPU
+    with two cores or more, the runs train two or more at once, each in a
+    Python process of its own on one core (:func:`vaelib.side_by_side.run`):
+    on two cores about 0.7 times as long as one after the other.  On a GPU, with one core, or for runs too small
     to repay starting a process, they train one after the other here.
     """
     if len(objectives) != len(seeds):
@@ -322,9 +323,17 @@ def side_runs(
         or min(len(objectives), side_by_side.cores()) < 2
         or len(train_x) * epochs < _WORTH_A_PROCESS
     )
-    if here:
+    if here:  # each run a fresh copy of its objective, as a process of its own makes one
         return [
-            side_run(config, objective, seed, train_x, epochs=epochs, device=device, count_active_on=count_active_on)
+            side_run(
+                config,
+                losses.VAEObjective(**objective.options()),
+                seed,
+                train_x,
+                epochs=epochs,
+                device=device,
+                count_active_on=count_active_on,
+            )
             for objective, seed in zip(objectives, seeds, strict=True)
         ]
     jobs = [{"objective": objective.options(), "seed": seed} for objective, seed in zip(objectives, seeds, strict=True)]

@@ -96,7 +96,7 @@ def _vae_module_outputs(cls, latent_dim: int = 8):
     model = seeded(lambda: cls(latent_dim))
     g = torch.Generator().manual_seed(11)
     x, eps = torch.rand(5, 784, generator=g), torch.randn(5, latent_dim, generator=g)
-    model(x.clone(), eps.clone())  # first: a stub says "not attempted" here
+    forward_returns_three(model(x.clone(), eps.clone()))  # first: a stub says "not attempted" here
     reference = seeded(lambda: VAE(MLPConfig(input_dim=784, hidden_dims=(400,), latent_dim=latent_dim)))
     copy_layers(model, reference, VAE_LAYERS)  # first: a layer it cannot copy is named before anything runs
     with torch.no_grad():  # mu and logvar of order 1, so that every term of the KL weighs in the loss
@@ -209,6 +209,26 @@ def _large_logits_hint(context: dict) -> str | None:
     return SATURATED_LOGITS
 
 
+class ForwardReturnError(Exception):
+    """A student's ``forward`` returned something other than ``(logits, mu, logvar)``."""
+
+
+def forward_returns_three(out: object) -> tuple:
+    """``out``, a student's ``forward(...)`` result, if it is ``(logits, mu, logvar)``: three
+    tensors; else a :class:`ForwardReturnError` whose message names the likely slip."""
+    if out is None:
+        raise ForwardReturnError("forward returned None: did it forget `return logits, mu, logvar` at its end?")
+    if isinstance(out, Tensor):
+        raise ForwardReturnError(
+            "forward returned one tensor: return the three, `return logits, mu, logvar` "
+            "(the loss needs mu and logvar too)."
+        )
+    if not isinstance(out, (tuple, list)) or len(out) != 3 or not all(isinstance(t, Tensor) for t in out):
+        what = f"{len(out)} values" if isinstance(out, (tuple, list)) else type(out).__name__
+        raise ForwardReturnError(f"forward returned {what}: return three tensors, `return logits, mu, logvar`.")
+    return tuple(out)
+
+
 def run_student_class(
     exercise: str,
     answer: object,
@@ -227,7 +247,7 @@ def run_student_class(
         return outputs(answer)
     except NotImplementedError:
         return not_attempted(exercise)
-    except LayerKindError as err:
+    except (LayerKindError, ForwardReturnError) as err:
         return CheckResult(exercise, FAIL, str(err))
     except LayerShapeError as err:
         return CheckResult(exercise, FAIL, f"{err} {shape_hint}".rstrip())
