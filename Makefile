@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/zizmor --offline --quiet .github/workflows
 
 test: $(STAMP) lint
-	VAELIB_FAST=1 $(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider
+	VAELIB_FAST=1 $(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider --durations=15
 
 unit: $(STAMP)
 	VAELIB_FAST=1 $(BIN)/python -m pytest tests -m "not browser and not slow"
