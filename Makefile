@@ -16,8 +16,9 @@ STAMP := $(VENV)/.installed
 
 # pip byte-compiles every module it installs (about 25 s of the 2 minutes this takes on 2
 # cores), and that is time well spent: where PYTHONDONTWRITEBYTECODE is set, as on this
-# project's machines, Python would otherwise compile torch's modules again in every kernel it starts
-# (with --no-compile, chapters 1 to 3 took 128, 11 and 9 s in a CI run, not 105, 7 and 6 s).
+# project's machines, Python would otherwise compile torch's modules again in every kernel
+# it starts (with --no-compile, chapters 1 to 3 took 128, 11 and 9 s in a CI run, not 105,
+# 7 and 6 s).
 $(STAMP): requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
