@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from ._validate import check_int
 from .batched import model_device, per_image
-from .gaussian import log_normal_diag, reparameterize, standard_normal
+from .gaussian import log_normal_diag, log_normal_diag_pairs, reparameterize, standard_normal
 from .models import kl_to_prior, log_prior
 
 
@@ -73,7 +73,7 @@ def log_density(z: Tensor, mu: Tensor, logvar: Tensor, chunk: int = 500) -> Tens
         raise ValueError("the aggregate posterior needs the posteriors of at least one image, got none")
     parts = []
     for start in range(0, len(z), chunk):
-        per_component = log_normal_diag(z[start : start + chunk, None], mu, logvar)  # [chunk, N]
+        per_component = log_normal_diag_pairs(z[start : start + chunk], mu, logvar)  # [chunk, N]
         parts.append(torch.logsumexp(per_component, dim=1) - math.log(len(mu)))
     return torch.cat(parts) if parts else z.new_zeros(0)
 

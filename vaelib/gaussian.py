@@ -21,6 +21,7 @@ __all__ = [
     "gaussian_kl",
     "gaussian_kl_per_dim",
     "log_normal_diag",
+    "log_normal_diag_pairs",
     "log_standard_normal",
     "normal_pdf",
     "reparameterize",
@@ -114,6 +115,31 @@ def log_normal_diag(z: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
     if z.shape[-1] != mu.shape[-1]:
         raise ValueError(f"z {tuple(z.shape)} and mu {tuple(mu.shape)} differ in their last (latent) dimension")
     return -0.5 * (LOG_2PI + logvar + (z - mu).pow(2) / logvar.exp()).sum(dim=-1)
+
+
+def log_normal_diag_pairs(z: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
+    """log N(z_m; mu_k, diag(exp(logvar_k))) of every code against every Gaussian: ``[M, K]``.
+
+    ``z``: ``[M, d]`` codes; ``mu``, ``logvar``: ``[K, d]``, one Gaussian a
+    row.  The numbers of ``log_normal_diag(z[:, None], mu, logvar)``, without
+    its ``[M, K, d]`` tensor, which costs most of the time where K is large (a
+    VampPrior's 200 components at every training step, an aggregate
+    posterior's N images): the squared distance sum_j (z_j - mu_kj)^2 / var_kj
+    is expanded into three matrix products, z^2 (1/var)^T - 2 z (mu/var)^T +
+    sum_j mu_kj^2 / var_kj.  Each term can be thousands of times larger than
+    the distance (a code near a narrow Gaussian), so they are computed in
+    float64, where the digits that cancel are not the ones that matter.
+    """
+    _check_pair(mu, logvar)
+    _check_tensor("z", z)
+    if z.dim() != 2 or mu.dim() != 2 or z.shape[1] != mu.shape[1]:
+        raise ValueError(f"z must be [M, d] and mu, logvar [K, d], got {tuple(z.shape)} and {tuple(mu.shape)}")
+    z64, mu64, logvar64 = z.double(), mu.double(), logvar.double()
+    precision = torch.exp(-logvar64)  # [K, d]: 1 / var
+    squared = (  # [M, K]
+        z64.square() @ precision.T - 2 * z64 @ (mu64 * precision).T + (mu64.square() * precision).sum(dim=1)
+    )
+    return (-0.5 * (z.shape[1] * LOG_2PI + logvar64.sum(dim=1) + squared)).to(z.dtype)
 
 
 def log_standard_normal(z: Tensor) -> Tensor:

@@ -31,7 +31,7 @@ from torch import Tensor, nn
 
 from ._validate import check_int
 from .batched import evaluating
-from .gaussian import log_normal_diag, reparameterize, standard_normal
+from .gaussian import log_normal_diag, log_normal_diag_pairs, reparameterize, standard_normal
 from .losses import bce_per_image
 from .models import VAE, MLPConfig
 
@@ -67,12 +67,14 @@ def mixture_log_prob(z: Tensor, means: Tensor, logvars: Tensor, logits: Tensor) 
     ``p(z) = sum_k w_k N(z; means_k, diag(exp(logvars_k)))`` with weights
     ``w = softmax(logits)``.  ``z``: ``[..., d]``; ``means``, ``logvars``:
     ``[K, d]``; ``logits``: ``[K]``.  Computed as a log-sum-exp of the
-    components' log-densities, so that it stays finite where every
-    component's density is below the smallest float.
+    components' log-densities (:func:`~vaelib.gaussian.log_normal_diag_pairs`), so
+    that it stays finite where every component's density is below the
+    smallest float.
     """
     _check_mixture(means, logvars, logits)
-    per_component = log_normal_diag(z.unsqueeze(-2), means, logvars)  # [..., K]
-    return torch.logsumexp(F.log_softmax(logits, dim=0) + per_component, dim=-1)
+    per_component = log_normal_diag_pairs(z.reshape(-1, z.shape[-1]), means, logvars)  # [M, K]
+    log_p = torch.logsumexp(F.log_softmax(logits, dim=0) + per_component, dim=-1)  # [M]
+    return log_p.reshape(z.shape[:-1])
 
 
 def mixture_sample(
