@@ -118,27 +118,33 @@ def log_normal_diag(z: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
 
 
 def log_normal_diag_pairs(z: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
-    """log N(z_m; mu_k, diag(exp(logvar_k))) of every code against every Gaussian: ``[M, K]``.
+    """log N(z_m; mu_k, diag(exp(logvar_k))) of every code against every Gaussian: ``[M, K]``, in z's dtype.
 
     ``z``: ``[M, d]`` codes; ``mu``, ``logvar``: ``[K, d]``, one Gaussian a
-    row.  The numbers of ``log_normal_diag(z[:, None], mu, logvar)``, without
-    its ``[M, K, d]`` tensor, which costs most of the time where K is large (a
-    VampPrior's 200 components at every training step, an aggregate
-    posterior's N images): the squared distance sum_j (z_j - mu_kj)^2 / var_kj
-    is expanded into three matrix products, z^2 (1/var)^T - 2 z (mu/var)^T +
-    sum_j mu_kj^2 / var_kj.  Each term can be thousands of times larger than
-    the distance (a code near a narrow Gaussian), so they are computed in
-    float64, where the digits that cancel are not the ones that matter.
+    row.  The values of ``log_normal_diag(z[:, None], mu, logvar)`` up to
+    rounding, without its ``[M, K, d]`` tensor, which took most of the
+    log-density's time where K is large (a VampPrior's 200 components at
+    every training step: the step is 26 to 36 % faster without it on one CPU
+    thread; an aggregate posterior's N images).  The squared distance
+    sum_j (z_j - mu_kj)^2 / var_kj is expanded into three terms, two of them
+    matrix products: z^2 (1/var)^T - 2 z (mu/var)^T + sum_j mu_kj^2 / var_kj.
+    Near a narrow Gaussian those terms are far larger than their sum, so they
+    are computed in float64, whose rounding (about 1e-16 of the largest term)
+    stays below float32's on the result while mu^2 / var stays under about
+    1e10 (logvar above about -20 for means of order 1).  On Apple's MPS,
+    which has no float64, the broadcasting form is used instead.
     """
     _check_pair(mu, logvar)
     _check_tensor("z", z)
     if z.dim() != 2 or mu.dim() != 2 or z.shape[1] != mu.shape[1]:
         raise ValueError(f"z must be [M, d] and mu, logvar [K, d], got {tuple(z.shape)} and {tuple(mu.shape)}")
+    if z.device.type == "mps":
+        return log_normal_diag(z[:, None], mu, logvar)
     z64, mu64, logvar64 = z.double(), mu.double(), logvar.double()
     precision = torch.exp(-logvar64)  # [K, d]: 1 / var
-    squared = (  # [M, K]
+    squared = (  # [M, K], >= 0 but for rounding
         z64.square() @ precision.T - 2 * z64 @ (mu64 * precision).T + (mu64.square() * precision).sum(dim=1)
-    )
+    ).clamp_min(0)
     return (-0.5 * (z.shape[1] * LOG_2PI + logvar64.sum(dim=1) + squared)).to(z.dtype)
 
 
