@@ -66,7 +66,7 @@ def log_density(z: Tensor, mu: Tensor, logvar: Tensor, chunk: int = 500) -> Tens
 
     ``log q(z) = logsumexp_n log N(z; mu_n, diag(exp(logvar_n))) - log N``,
     exact for this mixture (every component is summed, none sampled), in
-    chunks of ``chunk`` codes so that memory stays at ``chunk * N * d``.
+    chunks of ``chunk`` codes so that memory stays at ``chunk * N``.
     """
     check_int("chunk", chunk)
     if len(mu) == 0:
