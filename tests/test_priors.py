@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
@@ -86,6 +87,14 @@ def test_a_malformed_mixture_is_refused_by_name(means, logvars, logits, message)
         priors.mixture_log_prob(torch.zeros(1, 3), means, logvars, logits)
     with pytest.raises(ValueError, match=message):
         priors.mixture_sample(1, means, logvars, logits)
+
+
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3, 4)])
+def test_codes_of_the_wrong_size_are_refused_with_their_own_shape(shape):
+    mixture = torch.zeros(3, 5), torch.zeros(3, 5), torch.zeros(3)
+    expected = re.escape(f"z must be [..., d] with d = 5, the mixture's, got {shape}")
+    with pytest.raises(ValueError, match=expected):
+        priors.mixture_log_prob(torch.zeros(shape), *mixture)
 
 
 @pytest.mark.parametrize("k", [0, -1, 2.5, True])

@@ -72,6 +72,8 @@ def mixture_log_prob(z: Tensor, means: Tensor, logvars: Tensor, logits: Tensor) 
     smallest float.
     """
     _check_mixture(means, logvars, logits)
+    if z.dim() == 0 or z.shape[-1] != means.shape[1]:  # before the reshape, so the message names z's own shape
+        raise ValueError(f"the codes z must be [..., d] with d = {means.shape[1]}, the mixture's, got {tuple(z.shape)}")
     per_component = log_normal_diag_pairs(z.reshape(-1, z.shape[-1]), means, logvars)  # [M, K]
     log_p = torch.logsumexp(F.log_softmax(logits, dim=0) + per_component, dim=-1)  # [M]
     return log_p.reshape(z.shape[:-1])
